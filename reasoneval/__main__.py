@@ -1,0 +1,3 @@
+from reasoneval.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""Plain records passed between reasoneval's stages. Stages return new records; none mutates one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One evaluation item. ``gold`` is the bare final answer; ``solution`` the gold reasoning."""
+
+    id: str
+    question: str
+    gold: str
+    solution: str | None = None
+    split: str = "test"
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What a backend returns for one sample of one prompt."""
+
+    text: str
+    finish_reason: str  # "stop" | "length"
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """One sample for one (item, variant): the exact prompt and what came back."""
+
+    id: str
+    variant: str
+    sample_index: int
+    prompt: str
+    prompt_hash: str
+    completion: Completion
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSample:
+    generation: Generation
+    gold: str
+    extracted: str | None
+    strategy: str | None
+    correct: bool
