@@ -1,1 +1,178 @@
-"""pytest plugin for run-report gates (filled in by the `reasoneval run` work)."""
+"""pytest plugin: write evaluation gates as ordinary tests against a `reasoneval run` report.
+
+Options: ``--reasoneval-report RUN_DIR``, ``--reasoneval-baseline RUN_DIR``,
+``--reasoneval-update-baseline`` (copy the report over the baseline, as syrupy's ``--snapshot-update``).
+Fixtures: ``reasoneval_report``, ``reasoneval_baseline``. Helper: :func:`assert_no_regression`.
+Importing this module must stay cheap and torch-free: pytest loads it in every session.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPORT_FILE = "report.json"
+SAMPLES_FILE = "samples.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricValue:
+    """One metric of one report; compares by value so ``assert m >= 0.4`` reads naturally."""
+
+    name: str
+    value: float
+    lo: float | None = None
+    hi: float | None = None
+    n: int | None = None
+    higher_is_better: bool = True
+
+    def __float__(self) -> float:
+        return self.value
+
+    def _other(self, other: object) -> float:
+        if isinstance(other, MetricValue):
+            return other.value
+        if isinstance(other, int | float):
+            return float(other)
+        return NotImplemented  # type: ignore[return-value]
+
+    def __lt__(self, other: object) -> bool:
+        return self.value < self._other(other)
+
+    def __le__(self, other: object) -> bool:
+        return self.value <= self._other(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self.value > self._other(other)
+
+    def __ge__(self, other: object) -> bool:
+        return self.value >= self._other(other)
+
+    def describe(self) -> str:
+        ci = f" [{self.lo:.4f}, {self.hi:.4f}]" if self.lo is not None and self.hi is not None else ""
+        n = f" (n={self.n})" if self.n is not None else ""
+        return f"{self.name} = {self.value:.4f}{ci}{n}"
+
+
+class RunReport:
+    """A run directory's report.json (and samples.jsonl when present)."""
+
+    def __init__(self, path: Path) -> None:
+        path = Path(path)
+        self.dir = path.parent if path.is_file() else path
+        report_path = path if path.is_file() else path / REPORT_FILE
+        if not report_path.is_file():
+            raise FileNotFoundError(f"no reasoneval report at {report_path}")
+        self.data: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
+        samples = self.dir / SAMPLES_FILE
+        self.samples_path: Path | None = samples if samples.is_file() else None
+
+    def metric_names(self) -> list[str]:
+        return [f"{layer}.{name}" for layer, body in self.data.get("layers", {}).items()
+                for name in body.get("metrics", {})]
+
+    def metric(self, name: str) -> MetricValue:
+        from reasoneval.gates import flat_metrics, resolve_metric
+
+        full = resolve_metric(name, flat_metrics(self.data))
+        layer, metric = full.split(".", 1)
+        m = self.data["layers"][layer]["metrics"][metric]
+        return MetricValue(full, float(m["value"]), m.get("lo"), m.get("hi"), m.get("n"),
+                           bool(m.get("higher_is_better", True)))
+
+    def __repr__(self) -> str:
+        return f"RunReport({str(self.dir)!r})"
+
+
+def assert_no_regression(report: RunReport, baseline: RunReport, metric: str = "accuracy",
+                         margin_points: float = 2.0, *, seed: int = 0) -> None:
+    """Fail when ``metric`` got worse than the baseline by more than ``margin_points`` points.
+
+    For ``accuracy`` with both samples files present this is the paired non-inferiority test of
+    ``reasoneval compare`` (a drop inside sampling noise passes, a real one fails); any other
+    metric compares point values, one point being 0.01 of a rate.
+    """
+    cand, base = report.metric(metric), baseline.metric(metric)
+    if cand.name == "accuracy.accuracy" and report.samples_path and baseline.samples_path:
+        from reasoneval.gates import baseline_gate
+
+        outcome, _ = baseline_gate(baseline.samples_path, report.samples_path,
+                                   margin_points=margin_points, seed=seed)
+        if not outcome.passed:
+            raise AssertionError(
+                f"regression in {cand.name}:\n  candidate {cand.describe()}\n"
+                f"  baseline  {base.describe()}\n  {outcome.description}"
+            )
+        return
+    drop = (base.value - cand.value) if cand.higher_is_better else (cand.value - base.value)
+    if drop * 100 > margin_points:
+        direction = "fell" if cand.higher_is_better else "rose"
+        raise AssertionError(
+            f"regression in {cand.name}: {direction} by {abs(drop) * 100:.2f} points "
+            f"(margin {margin_points:g})\n  candidate {cand.describe()}\n  baseline  {base.describe()}"
+        )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("reasoneval", "reasoneval evaluation gates")
+    group.addoption("--reasoneval-report", metavar="RUN_DIR",
+                    help="the `reasoneval run` output directory (or its report.json) to gate")
+    group.addoption("--reasoneval-baseline", metavar="RUN_DIR",
+                    help="the baseline run directory (or report.json) to compare against")
+    group.addoption("--reasoneval-update-baseline", action="store_true", default=False,
+                    help="overwrite the baseline with the current report instead of comparing")
+
+
+@pytest.fixture
+def reasoneval_report(request: pytest.FixtureRequest) -> RunReport:
+    path = request.config.getoption("--reasoneval-report")
+    if not path:
+        pytest.skip("no report to gate: pass --reasoneval-report RUN_DIR")
+    return RunReport(Path(path))
+
+
+def _write_baseline(report: RunReport, target: Path) -> None:
+    """Copy report.json (and samples.jsonl for a directory target), each file atomically."""
+    files = {REPORT_FILE: report.dir / REPORT_FILE}
+    if target.suffix == ".json":
+        files, target_dir = {target.name: report.dir / REPORT_FILE}, target.parent
+    else:
+        target_dir = target
+        if report.samples_path is not None:
+            files[SAMPLES_FILE] = report.samples_path
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for name, src in files.items():
+        tmp = target_dir / f".{name}.tmp"
+        shutil.copyfile(src, tmp)
+        tmp.replace(target_dir / name)
+
+
+@pytest.fixture
+def reasoneval_baseline(request: pytest.FixtureRequest, reasoneval_report: RunReport) -> RunReport:
+    path = request.config.getoption("--reasoneval-baseline")
+    if not path:
+        pytest.skip("no baseline: pass --reasoneval-baseline RUN_DIR")
+    if request.config.getoption("--reasoneval-update-baseline"):
+        _write_baseline(reasoneval_report, Path(path))
+    return RunReport(Path(path))
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object,
+                              right: object) -> list[str] | None:
+    if not isinstance(left, MetricValue) and not isinstance(right, MetricValue):
+        return None
+    metric = left if isinstance(left, MetricValue) else right
+    assert isinstance(metric, MetricValue)
+    lv, rv = float(left), float(right)  # type: ignore[arg-type]
+    lines = [f"{metric.name}: {lv:.4f} {op} {rv:.4f} does not hold"]
+    for side, value in (("left", left), ("right", right)):
+        if isinstance(value, MetricValue):
+            lines.append(f"  {side}: {value.describe()}")
+    lines.append(f"  difference: {(lv - rv) * 100:+.2f} points "
+                 f"({'higher' if metric.higher_is_better else 'lower'} is better)")
+    return lines

@@ -1,0 +1,83 @@
+"""Generation backends behind one small protocol; vllm and torch load only when one is chosen."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from reasoneval.backends.base import Backend, BackendName, SamplingConfig
+from reasoneval.backends.checkpoint import (
+    ResolvedCheckpoint,
+    default_cache_dir,
+    merge_adapter,
+    resolve_checkpoint,
+)
+from reasoneval.errors import InputError
+
+__all__ = [
+    "Backend",
+    "BackendName",
+    "ResolvedCheckpoint",
+    "SamplingConfig",
+    "choose_backend",
+    "default_cache_dir",
+    "load_backend",
+    "merge_adapter",
+    "resolve_checkpoint",
+]
+
+log = logging.getLogger(__name__)
+
+
+def choose_backend(name: BackendName) -> tuple[str, str]:
+    """The concrete backend for ``name`` and the reason it was picked."""
+    if name in ("vllm", "hf"):
+        return name, "asked for"
+    if name != "auto":
+        raise InputError(f"unknown backend {name!r} (choose auto, vllm or hf)")
+    from reasoneval.backends.vllm_engine import vllm_unavailable_reason
+
+    why_not = vllm_unavailable_reason()
+    if why_not is None:
+        return "vllm", "auto: vllm imports and supports this platform"
+    return "hf", f"auto: {why_not}"
+
+
+def load_backend(
+    name: BackendName,
+    model: str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    trust_remote_code: bool = False,
+    dtype: str = "auto",
+    max_model_len: int | None = None,
+    base: str | None = None,
+    **engine_kwargs: Any,
+) -> Backend:
+    """Load CKPT (a model or a PEFT adapter directory) into the chosen backend.
+
+    ``engine_kwargs`` go to the engine: ``vllm.LLM`` keywords (``enforce_eager``...) or the HF
+    backend's ``batch_size``/``device``.
+    """
+    chosen, reason = choose_backend(name)
+    log.info("backend %s (%s)", chosen, reason)
+    ckpt = resolve_checkpoint(model, base=base)
+    if chosen == "hf":
+        import torch
+
+        from reasoneval.backends.hf import HFBackend
+
+        torch.manual_seed(seed)
+        return HFBackend(
+            ckpt, dtype=dtype, trust_remote_code=trust_remote_code, max_model_len=max_model_len,
+            **engine_kwargs,
+        )  # fmt: skip
+    from reasoneval.backends.vllm_engine import VLLMBackend
+
+    served = merge_adapter(ckpt, trust_remote_code=trust_remote_code)
+    tokenizer = served if ckpt.adapter_dir is not None else ckpt.tokenizer_dir
+    return VLLMBackend(
+        str(served), tokenizer_dir=str(tokenizer), seed=seed, dtype=dtype,
+        trust_remote_code=trust_remote_code, max_model_len=max_model_len, **engine_kwargs,
+    )  # fmt: skip

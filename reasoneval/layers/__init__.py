@@ -1,0 +1,57 @@
+"""The layer registry: ``--layers`` names -> layer objects, each module imported only when chosen."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from reasoneval.errors import InputError
+from reasoneval.layers.base import Layer
+from reasoneval.prompting import FewShotExample
+
+# name -> (module, class). accuracy comes first: traces reads the samples it asks for.
+LAYERS: dict[str, tuple[str, str]] = {
+    "accuracy": ("reasoneval.layers.accuracy", "AccuracyLayer"),
+    "traces": ("reasoneval.layers.traces", "TracesLayer"),
+    "sensitivity": ("reasoneval.layers.sensitivity", "SensitivityLayer"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LayerOptions:
+    """Run-wide settings a layer may take as constructor arguments of the same name."""
+
+    few_shot: tuple[FewShotExample, ...] = ()
+
+
+def parse_layers(text: str) -> tuple[str, ...]:
+    """``"accuracy,traces"`` -> validated names in registry order; accuracy is always included."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in LAYERS]
+    if unknown:
+        raise InputError(
+            f"unknown layer(s) {', '.join(map(repr, unknown))}; choose from {', '.join(LAYERS)}"
+        )
+    if not names:
+        raise InputError(f"--layers is empty; choose from {', '.join(LAYERS)}")
+    chosen = {"accuracy", *names}
+    return tuple(n for n in LAYERS if n in chosen)
+
+
+def build_layers(names: Sequence[str], options: LayerOptions) -> list[Layer]:
+    layers: list[Layer] = []
+    for name in names:
+        module_name, class_name = LAYERS[name]
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as exc:
+            raise InputError(f"layer {name!r} is not available ({exc})") from None
+        accepted = inspect.signature(cls).parameters
+        kwargs = {f.name: getattr(options, f.name) for f in fields(options) if f.name in accepted}
+        layers.append(cls(**kwargs))
+    return layers
+
+
+__all__ = ["LAYERS", "LayerOptions", "build_layers", "parse_layers"]

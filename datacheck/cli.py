@@ -1,0 +1,137 @@
+"""`datacheck clean DATASET --out DIR` and `datacheck dedup FILE.jsonl --field F --out DIR`.
+
+Exit status: 0 ok; 1 a gate failed (one-line reason on stderr); 2 bad input or usage
+(one-line reason, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from reasoneval.errors import InputError
+
+EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
+
+
+class GateFailed(Exception):
+    """A configured gate (e.g. --max-reject-rate) failed; the CLI exits 1."""
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _dedup_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threshold", type=_fraction, default=0.7, help="near-duplicate word-3-gram Jaccard (0.7)")
+    parser.add_argument("--num-perm", type=int, default=128, help="MinHash permutations (128)")
+    parser.add_argument(
+        "--min-detection", type=_fraction, default=0.9, help="P(candidate) for a pair at the threshold (0.9)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="MinHash permutation seed (and synthetic data seed)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="datacheck", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    clean = sub.add_parser("clean", help="check, decontaminate and deduplicate a dataset")
+    clean.add_argument("dataset", help="gsm8k, synthetic, or a path to a JSONL file")
+    clean.add_argument("--out", type=Path, required=True)
+    clean.add_argument("--data-dir", type=Path, help="local GSM8K copy (train.jsonl, test.jsonl); env GSM8K_DIR")
+    clean.add_argument("--question-field", default="question")
+    clean.add_argument("--answer-field", default="answer")
+    clean.add_argument("--split", default="train", help="split name for a single JSONL file (train)")
+    clean.add_argument("--context-length", type=int, default=2048)
+    clean.add_argument("--outlier-percentile", type=float, default=99.0)
+    clean.add_argument("--contamination-ngram", type=int, default=13)
+    clean.add_argument("--tokenizer", help="local tokenizer directory for token counts")
+    clean.add_argument("--model", help="local causal LM directory: adds the IFD model score")
+    clean.add_argument("--max-ifd", type=float, default=1.0)
+    clean.add_argument("--max-reject-rate", type=_fraction, help="gate: fail (exit 1) above this fraction")
+    clean.add_argument("--max-contamination", type=int, help="gate: fail (exit 1) above this many train rows")
+    _dedup_options(clean)
+    dedup = sub.add_parser("dedup", help="MinHash near-duplicate clusters of one JSONL field")
+    dedup.add_argument("file", type=Path)
+    dedup.add_argument("--field", required=True)
+    dedup.add_argument("--out", type=Path, required=True)
+    _dedup_options(dedup)
+    return parser
+
+
+def _dedup_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from datacheck.dedup import DedupConfig
+
+    if args.num_perm < 1:
+        raise InputError("--num-perm must be positive")
+    return DedupConfig(threshold=args.threshold, num_perm=args.num_perm, seed=args.seed, min_detection=args.min_detection)
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    from datacheck.clean import CleanConfig, clean
+    from datacheck.loading import SourceSpec, load_source
+    from datacheck.report import build_report, write_outputs
+
+    started = time.perf_counter()
+    spec = SourceSpec(args.dataset, args.data_dir, args.question_field, args.answer_field, args.split, args.seed)
+    source = load_source(spec)
+    config = CleanConfig(
+        dedup=_dedup_config(args),
+        contamination_ngram=args.contamination_ngram,
+        context_length=args.context_length,
+        outlier_percentile=args.outlier_percentile,
+        tokenizer_path=args.tokenizer,
+        model_path=args.model,
+        max_ifd=args.max_ifd,
+    )
+    result = clean(source, config)
+    report = build_report(
+        result, config, dataset=args.dataset, input_hashes=source.input_hashes,
+        seconds=time.perf_counter() - started,
+    )
+    write_outputs(args.out, result, report)
+    print(
+        f"{report['rows']} rows: {report['kept']} kept, {report['rejected']} rejected; "
+        f"report at {args.out / 'report.md'}",
+        file=sys.stderr,
+    )
+    if args.max_reject_rate is not None and report["reject_rate"] > args.max_reject_rate:
+        raise GateFailed(f"reject rate {report['reject_rate']:.4f} > --max-reject-rate {args.max_reject_rate}")
+    if args.max_contamination is not None and report["contaminated_train_rows"] > args.max_contamination:
+        raise GateFailed(
+            f"{report['contaminated_train_rows']} contaminated train rows > --max-contamination {args.max_contamination}"
+        )
+    return EXIT_OK
+
+
+def run_dedup(args: argparse.Namespace) -> int:
+    from datacheck.dedup_command import dedup_file
+
+    summary = dedup_file(args.file, args.field, args.out, _dedup_config(args))
+    print(json.dumps(summary), file=sys.stderr)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return run_clean(args) if args.command == "clean" else run_dedup(args)
+    except InputError as err:
+        print(f"datacheck: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except GateFailed as err:
+        print(f"datacheck: gate failed: {err}", file=sys.stderr)
+        return EXIT_GATE
+    except OSError as err:  # unreadable input, unwritable --out: bad input, not a crash
+        print(f"datacheck: error: {err.strerror or err} ({err.filename})", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""`datacheck dedup`: near-duplicate clusters of one text field of any JSONL file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from datacheck.dedup import DedupConfig, near_duplicate_clusters
+from datacheck.report import _jsonl, atomic_write, package_versions
+from datacheck.records import SCHEMA_VERSION
+from reasoneval.errors import InputError
+
+
+def read_field(path: Path, field: str) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+    """Rows with a string `field`, and a rejection (with reason) for every other line."""
+    if not path.is_file():
+        raise InputError(f"no file at {path}")
+    lines = path.read_bytes().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if not any(line.strip() for line in lines):
+        raise InputError(f"{path} is empty")
+    rows, rejected = [], []
+    for index, line in enumerate(lines):
+        reason, row = None, None
+        try:
+            row = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            reason = "not valid UTF-8"
+        except json.JSONDecodeError as err:
+            reason = f"invalid JSON ({err.msg})"
+        if reason is None:
+            if not isinstance(row, dict):
+                reason = "not a JSON object"
+            elif not isinstance(row.get(field), str):
+                reason = f"field {field!r} missing or not a string"
+        if reason is None and isinstance(row, dict):
+            rows.append((index, row))
+        else:
+            rejected.append({"line": index, "reason": reason, "record": line.decode("utf-8", "replace")})
+    return rows, rejected
+
+
+def dedup_file(path: Path, field: str, out: Path, config: DedupConfig) -> dict[str, Any]:
+    rows, rejected = read_field(path, field)
+    result = near_duplicate_clusters([row[field] for _, row in rows], config)
+    removed: dict[int, int] = {}
+    clusters = []
+    for members in result.clusters:
+        keep = members[0]  # lowest line index survives
+        clusters.append({"kept": rows[keep][0], "members": [rows[i][0] for i in members]})
+        for i in members[1:]:
+            removed[i] = keep
+    kept = [row for i, (_, row) in enumerate(rows) if i not in removed]
+    duplicates = [
+        {"line": rows[i][0], "duplicate_of": rows[k][0], "record": rows[i][1]} for i, k in sorted(removed.items())
+    ]
+    summary = {
+        "schema_version": SCHEMA_VERSION,
+        "rows": len(rows) + len(rejected),
+        "kept": len(kept),
+        "duplicates": len(duplicates),
+        "rejected": len(rejected),
+        "clusters": len(clusters),
+        "candidates": result.n_candidates,
+        "verified_edges": len(result.edges),
+        "bands": result.bands,
+        "rows_per_band": result.rows,
+        "threshold": config.threshold,
+        "versions": package_versions(),
+    }
+    atomic_write(out / "kept.jsonl", _jsonl(kept))
+    atomic_write(out / "duplicates.jsonl", _jsonl(duplicates))
+    atomic_write(out / "rejected.jsonl", _jsonl(rejected))
+    atomic_write(out / "clusters.jsonl", _jsonl(clusters))
+    atomic_write(out / "report.json", json.dumps(summary, indent=2) + "\n")
+    return summary

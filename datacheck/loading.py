@@ -1,0 +1,176 @@
+"""Reading GSM8K (hub or local copy), the synthetic set, or any JSONL into Problems.
+
+Every line becomes a Problem or an `input` Rejection saying what was wrong with it, so the
+"every row kept or rejected" count holds from the first byte. Whole-source failures (missing
+file, empty file, hub unreachable) are InputErrors: one line, exit status 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datacheck.parsing import parse_problem
+from datacheck.records import Problem, Rejection
+from reasoneval.errors import InputError
+
+GSM8K_ENV = "GSM8K_DIR"
+GSM8K_HUB = ("openai/gsm8k", "main")
+GSM8K_SPLITS = ("train", "test")
+INPUT_CHECK = "input"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    name: str  # "gsm8k", "synthetic", or a path to a JSONL file
+    data_dir: Path | None = None
+    question_field: str = "question"
+    answer_field: str = "answer"
+    split: str = "train"  # the split a single JSONL file is taken as
+    seed: int = 0
+
+
+@dataclass(slots=True)
+class LoadedSplit:
+    split: str
+    problems: list[Problem] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.problems) + len(self.rejections)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSource:
+    splits: dict[str, LoadedSplit]
+    input_hashes: dict[str, str]  # file name (or hub id) -> sha256 of the bytes read
+
+
+def load_source(spec: SourceSpec) -> LoadedSource:
+    if spec.name == "gsm8k":
+        data_dir = spec.data_dir or (Path(os.environ[GSM8K_ENV]) if os.environ.get(GSM8K_ENV) else None)
+        if data_dir is None:
+            return _load_gsm8k_hub(spec)
+        if not data_dir.is_dir():
+            raise InputError(f"--data-dir {data_dir} is not a directory")
+        files = {split: data_dir / f"{split}.jsonl" for split in GSM8K_SPLITS}
+        return _load_files(files, prefix="gsm8k", spec=spec)
+    if spec.name == "synthetic":
+        return _load_synthetic(spec)
+    path = Path(spec.name)
+    if not path.is_file():
+        raise InputError(f"dataset must be gsm8k, synthetic or a JSONL file; no file at {path}")
+    return _load_files({spec.split: path}, prefix=path.stem, spec=spec)
+
+
+def _load_files(files: Mapping[str, Path], *, prefix: str, spec: SourceSpec) -> LoadedSource:
+    splits, hashes = {}, {}
+    for split, path in files.items():
+        if not path.is_file():
+            raise InputError(f"missing {path} (expected {', '.join(files)} as .jsonl files)")
+        data = path.read_bytes()
+        hashes[path.name] = hashlib.sha256(data).hexdigest()
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()  # the newline ending the last row starts no new row
+        if not any(line.strip() for line in lines):
+            raise InputError(f"{path} is empty")
+        splits[split] = _parse_lines(lines, prefix=prefix, split=split, spec=spec)
+    return LoadedSource(splits, hashes)
+
+
+def _parse_lines(lines: list[bytes], *, prefix: str, split: str, spec: SourceSpec) -> LoadedSplit:
+    loaded = LoadedSplit(split)
+    for index, line in enumerate(lines):
+        row_id = f"{prefix}/{split}/{index}"
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raw = line.decode("utf-8", errors="replace")
+            reason = f"not valid UTF-8 (byte 0x{line[err.start]:02x} at offset {err.start})"
+            loaded.rejections.append(Rejection(row_id, split, INPUT_CHECK, reason, raw))
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as err:
+            reason = "blank line" if not text.strip() else f"invalid JSON ({err.msg} at column {err.colno})"
+            loaded.rejections.append(Rejection(row_id, split, INPUT_CHECK, reason, text))
+            continue
+        _add_row(loaded, row, row_id=row_id, index=index, spec=spec)
+    return loaded
+
+
+def _add_row(loaded: LoadedSplit, row: Any, *, row_id: str, index: int, spec: SourceSpec) -> None:
+    reason = _row_problem(row, spec)
+    if reason is not None:
+        source = row if isinstance(row, dict) else json.dumps(row)
+        loaded.rejections.append(Rejection(row_id, loaded.split, INPUT_CHECK, reason, source))
+        return
+    problem = parse_problem(
+        id=row_id,
+        split=loaded.split,
+        index=index,
+        question=row[spec.question_field],
+        answer=row[spec.answer_field],
+        source=row,
+    )
+    loaded.problems.append(problem)
+
+
+def _row_problem(row: Any, spec: SourceSpec) -> str | None:
+    if not isinstance(row, dict):
+        return f"expected a JSON object, got {type(row).__name__}"
+    for name in (spec.question_field, spec.answer_field):
+        if name not in row:
+            return f"missing field {name!r}"
+        if not isinstance(row[name], str):
+            return f"field {name!r} is {type(row[name]).__name__}, expected a string"
+    return None
+
+
+def _from_rows(rows_by_split: Mapping[str, Iterable[Mapping[str, Any]]], prefix: str, spec: SourceSpec) -> LoadedSource:
+    splits, hashes = {}, {}
+    for split, rows in rows_by_split.items():
+        loaded = LoadedSplit(split)
+        digest = hashlib.sha256()
+        for index, row in enumerate(rows):
+            row = dict(row)
+            digest.update(json.dumps(row, sort_keys=True).encode("utf-8") + b"\n")
+            _add_row(loaded, row, row_id=f"{prefix}/{split}/{index}", index=index, spec=spec)
+        if loaded.n_rows == 0:
+            raise InputError(f"{prefix} split {split!r} is empty")
+        splits[split] = loaded
+        hashes[f"{prefix}/{split}"] = digest.hexdigest()
+    return LoadedSource(splits, hashes)
+
+
+def _load_gsm8k_hub(spec: SourceSpec) -> LoadedSource:
+    try:
+        import datasets
+        from huggingface_hub.utils import logging as hub_logging
+
+        # The hub client logs each retry; the one-line error below says all the user needs.
+        datasets.logging.set_verbosity_error()
+        hub_logging.set_verbosity_error()
+        dataset = datasets.load_dataset(*GSM8K_HUB)
+    except Exception as err:  # any hub failure becomes the same actionable one-liner
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+        raise InputError(
+            f"cannot load {GSM8K_HUB[0]} from the Hugging Face hub ({first_line}); "
+            f"pass --data-dir DIR holding train.jsonl and test.jsonl, or set {GSM8K_ENV}"
+        ) from None
+    return _from_rows({split: dataset[split] for split in GSM8K_SPLITS}, "gsm8k", spec)
+
+
+def _load_synthetic(spec: SourceSpec) -> LoadedSource:
+    # Imported here: the synthetic generator is an optional sibling module.
+    from datacheck.synthetic import generate_synthetic
+
+    generated = generate_synthetic(None, seed=spec.seed)
+    return _from_rows({"train": generated.train, "test": generated.test}, "synthetic", spec)

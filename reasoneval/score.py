@@ -1,0 +1,155 @@
+"""`reasoneval score`: rescore saved generations from a JSONL file, without a model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from reasoneval.answers import extract_answer, is_equivalent, parse_gold
+from reasoneval.errors import InputError
+from reasoneval.stats import wilson_interval
+
+__all__ = ["ScoreSummary", "read_jsonl", "score_rows", "write_jsonl_atomic"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreSummary:
+    n: int
+    correct: int
+    accuracy: float
+    ci_low: float  # 95% Wilson interval
+    ci_high: float
+    invalid: int  # responses with no extractable answer
+    invalid_rate: float
+    strict: int  # answers found by an explicit final-answer marker
+    flexible: int  # answers found only as the last number
+
+    def text(self) -> str:
+        return (
+            f"accuracy {100 * self.accuracy:.2f}% ({self.correct}/{self.n}), "
+            f"95% Wilson CI [{100 * self.ci_low:.2f}, {100 * self.ci_high:.2f}]\n"
+            f"invalid answers {100 * self.invalid_rate:.2f}% ({self.invalid}/{self.n}); "
+            f"extracted by marker {self.strict}, by last number {self.flexible}"
+        )
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """JSON objects, one per non-blank line; any unreadable line is an InputError."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+        rows.append(row)
+    return rows
+
+
+def write_jsonl_atomic(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _field(row: Mapping[str, Any], name: str, index: int) -> str:
+    if name not in row:
+        raise InputError(f"row {index}: missing field {name!r}")
+    value = row[name]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InputError(f"row {index}: field {name!r} must be a string or number")
+    return str(value)
+
+
+def score_rows(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    response_field: str,
+    gold_field: str,
+    id_field: str | None = None,
+) -> tuple[list[dict[str, Any]], ScoreSummary]:
+    """Each row plus ``extracted``, ``strategy`` and ``correct``; and the summary over all rows.
+
+    With ``id_field`` the row also gets ``id`` (its value as a string), which `compare` matches on.
+    """
+    scored: list[dict[str, Any]] = []
+    correct = invalid = strict = 0
+    for index, row in enumerate(rows, 1):
+        response = _field(row, response_field, index)
+        gold_text = _field(row, gold_field, index)
+        gold = parse_gold(gold_text)
+        if gold is None:
+            raise InputError(f"row {index}: gold {gold_text[-60:]!r} has no numeric answer")
+        out = dict(row)
+        if id_field is not None:
+            item_id = _field(row, id_field, index)
+            if "id" in row and str(row["id"]) != item_id:
+                raise InputError(f"row {index}: has an 'id' that differs from {id_field!r}")
+            out["id"] = item_id
+        extraction = extract_answer(response)
+        is_correct = extraction is not None and is_equivalent(extraction.value, gold)
+        out["extracted"] = extraction.value if extraction else None
+        out["strategy"] = extraction.strategy if extraction else None
+        out["correct"] = is_correct
+        scored.append(out)
+        correct += is_correct
+        invalid += extraction is None
+        strict += extraction is not None and extraction.strategy == "strict"
+    n = len(scored)
+    if n == 0:
+        raise InputError("no rows to score")
+    lo, hi = wilson_interval(correct, n)
+    summary = ScoreSummary(
+        n=n,
+        correct=correct,
+        accuracy=correct / n,
+        ci_low=lo,
+        ci_high=hi,
+        invalid=invalid,
+        invalid_rate=invalid / n,
+        strict=strict,
+        flexible=n - invalid - strict,
+    )
+    return scored, summary
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="JSONL of saved generations")
+    parser.add_argument("--response-field", required=True, help="field holding the model output")
+    parser.add_argument("--gold-field", required=True, help="raw GSM8K answer or bare value")
+    parser.add_argument("--id-field", help="field copied to 'id' for `reasoneval compare`")
+    parser.add_argument("--out", type=Path, required=True, help="scored JSONL to write")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = read_jsonl(args.file)
+    scored, summary = score_rows(
+        rows, response_field=args.response_field, gold_field=args.gold_field, id_field=args.id_field
+    )
+    write_jsonl_atomic(args.out, scored)
+    print(json.dumps(asdict(summary), indent=2) if args.json else summary.text())
+    return 0

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import numpy as np
+from datasketch import MinHash
+
+from datacheck.minhash import Shingler, Signer, band_keys, normalize_text, shingle_hash32
+
+DOCS = [
+    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May.",
+    "Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of babysitting.",
+    "Two words",
+    "",
+]
+
+
+def test_normalisation_folds_case_punctuation_annotations_keeps_digits() -> None:
+    assert normalize_text("Sold 48/2 = <<48/2=24>>24 Clips!") == ["sold", "48", "2", "24", "clips"]
+    assert normalize_text("ＡＢＣ 12") == ["abc", "12"]  # NFKC folds full-width forms
+    assert normalize_text("Tom has 12 apples, 3 pears", mask_numbers=True) == ["tom", "has", "0", "apples", "0", "pears"]
+
+
+def test_signatures_equal_datasketch_for_the_same_shingle_hashes() -> None:
+    batch = Shingler(3).shingle([normalize_text(d) for d in DOCS])
+    ours = Signer(128, seed=1).sign(batch)
+    for i in range(len(DOCS)):
+        reference = MinHash(num_perm=128, seed=1, hashfunc=lambda b: int.from_bytes(b, "little"))
+        for value in shingle_hash32(batch.of(i)).tolist():
+            reference.update(int(value).to_bytes(4, "little"))
+        assert np.array_equal(ours[i], reference.hashvalues), DOCS[i]
+
+
+def test_shingles_are_sets_and_short_docs_get_one() -> None:
+    batch = Shingler(3).shingle([["a", "b", "c", "a", "b", "c"], ["x", "y"], []])
+    assert batch.of(0).size == 3  # abc, bca, cab: the repeated "abc" counted once
+    assert batch.of(1).size == 1
+    assert batch.of(2).size == 0
+
+
+def test_band_keys_collide_exactly_when_bands_are_equal() -> None:
+    sig = np.arange(24, dtype=np.uint32).reshape(2, 12)
+    sig[1, :6] = sig[0, :6]  # first band equal, second different
+    keys = band_keys(sig, bands=2, rows=6)
+    assert keys[0, 0] == keys[1, 0] and keys[0, 1] != keys[1, 1]

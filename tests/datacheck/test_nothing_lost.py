@@ -1,0 +1,63 @@
+"""Property: every input line lands in exactly one of kept or rejected, malformed lines included."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from datacheck.clean import CleanConfig, clean
+from datacheck.loading import SourceSpec, load_source
+from datacheck.report import build_report, write_outputs
+from reasoneval.errors import InputError
+
+text = st.text(st.characters(codec="utf-8", exclude_characters="\n"), max_size=60)
+number = st.integers(-5, 500).map(str)
+well_formed = st.builds(
+    lambda q, a, b, label: {"question": q, "answer": f"{a}+{b} = <<{a}+{b}={int(a) + int(b)}>>{int(a) + int(b)}\n#### {label}"},
+    text, number, number, number,
+)
+malformed = st.one_of(
+    st.builds(lambda q: {"question": q}, text),  # missing field
+    st.builds(lambda n: {"question": n, "answer": "1\n#### 1"}, st.integers()),  # wrong type
+    st.builds(lambda q, a: {"question": q, "answer": a}, text, text),  # free text answer
+    text.map(lambda s: s.replace("\r", "")),  # raw text: mostly invalid JSON
+    st.binary(max_size=20).filter(lambda b: b"\n" not in b),  # arbitrary bytes, often not UTF-8
+    st.just(b"\xff\xfe{\"question\": 1}"),
+    st.just(""),  # blank line
+    st.just("[1, 2]"),  # JSON, not an object
+)
+line = st.one_of(well_formed, malformed)
+
+
+def _encode(item: object) -> bytes:
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, str):
+        return item.encode("utf-8")
+    return json.dumps(item).encode("utf-8")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(line, min_size=1, max_size=25))
+def test_every_line_is_kept_or_rejected_exactly_once(lines: list[object]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rows.jsonl"
+        path.write_bytes(b"\n".join(_encode(x) for x in lines) + b"\n")
+        try:
+            source = load_source(SourceSpec(str(path)))
+        except InputError as err:  # only a file with no content at all may fail as a whole
+            assert "is empty" in str(err) and "\n" not in str(err)
+            assert all(not _encode(x).strip() for x in lines)
+            return
+        result = clean(source, CleanConfig())
+        out = Path(tmp) / "out"
+        write_outputs(out, result, build_report(result, CleanConfig(), dataset="x", input_hashes={}, seconds=0))
+        kept = [json.loads(x)["id"] for x in (out / "kept" / "train.jsonl").read_text("utf-8").splitlines()]
+        rejected = [json.loads(x) for x in (out / "rejected.jsonl").read_text("utf-8").splitlines()]
+        ids = kept + [r["id"] for r in rejected]
+        assert sorted(ids) == sorted(f"rows/train/{i}" for i in range(len(lines)))
+        assert all(r["reason"] and r["check"] for r in rejected)

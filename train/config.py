@@ -1,0 +1,108 @@
+"""Typed run configs: dataclass defaults, overlaid by a YAML file, overridden by command-line flags.
+
+The parsing is TRL's ``TrlParser`` (``yaml.safe_load`` on ``--config``, then argparse over the
+dataclass fields), as in TRL's ``trl/scripts/sft.py``. YAML holds numbers and paths only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+# The seven projections of a Qwen2/Llama block. Tiny-Reason adapts all of them, FFN included,
+# rather than attention only (https://taivu1998.github.io/projects/12_tiny_reason).
+ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+class ConfigError(ValueError):
+    """A config the run cannot start from; the CLI prints it as one line and exits 2."""
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass
+class RunConfig:
+    """Fields shared by SFT and GRPO."""
+
+    model_name_or_path: str = field(default="", metadata=_help("base model directory or hub id"))
+    train_file: str = field(default="", metadata=_help("datacheck kept-rows JSONL"))
+    output_dir: str = field(default="runs/train", metadata=_help("adapter + meta land here"))
+    load_in_4bit: bool = field(default=True, metadata=_help("NF4 + double-quant base (QLoRA)"))
+    peft: Literal["lora", "none"] = field(
+        default="lora", metadata=_help("'none' = full fine-tuning (small models only)")
+    )
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.0
+    lora_target_modules: list[str] = field(default_factory=lambda: list(ALL_PROJECTIONS))
+    learning_rate: float = 2e-4
+    lr_scheduler_type: str = "linear"
+    warmup_steps: float = field(
+        default=0.1, metadata=_help("< 1: fraction of total steps; >= 1: a step count")
+    )
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    max_steps: int = field(default=-1, metadata=_help("-1: run num_train_epochs"))
+    num_train_epochs: float = 1.0
+    per_device_train_batch_size: int = 2
+    gradient_accumulation_steps: int = 4
+    gradient_checkpointing: bool = True
+    logging_steps: int = 10
+    save_steps: int = 50
+    save_total_limit: int = 2
+    max_samples: int | None = field(
+        default=None, metadata=_help("use the first N rows after a seeded shuffle")
+    )
+    seed: int = 3407
+    optim: str = field(
+        default="auto", metadata=_help("'auto': paged_adamw_8bit on CUDA, adamw_torch on CPU")
+    )
+    force_cpu: bool = field(default=False, metadata=_help("train on CPU even when CUDA exists"))
+    trust_remote_code: bool = False
+    report_to: str = "none"
+
+
+C = TypeVar("C", bound=RunConfig)
+
+
+def make_config_parser(config_cls: type[C], prog: str) -> Any:
+    from trl import TrlParser
+
+    parser = TrlParser([config_cls], prog=prog)
+    # The spelling the docs use; TrlParser already accepts `--load_in_4bit false`.
+    parser.add_argument("--no-quantize", dest="load_in_4bit", action="store_false")
+    return parser
+
+
+def parse_config(config_cls: type[C], argv: Sequence[str] | None, prog: str) -> C:
+    """``--config file.yaml`` sets defaults; every other flag overrides them. Unknown keys fail."""
+    import yaml
+
+    parser = make_config_parser(config_cls, prog)
+    try:
+        (cfg,) = parser.parse_args_and_config(list(argv) if argv is not None else None)
+    except (ValueError, OSError, yaml.YAMLError) as exc:  # unknown YAML keys, unreadable or non-mapping file
+        raise ConfigError(str(exc)) from exc
+    if not isinstance(cfg, config_cls):
+        raise TypeError(f"parser returned {type(cfg).__name__}, expected {config_cls.__name__}")
+    return cfg
+
+
+def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def check_common(cfg: RunConfig) -> None:
+    """Fail fast with one line, before any model is loaded."""
+    if not cfg.model_name_or_path:
+        raise ConfigError("model_name_or_path is required")
+    if not cfg.train_file:
+        raise ConfigError("train_file is required")
+    if cfg.peft == "none" and cfg.load_in_4bit:
+        raise ConfigError("peft: none (full fine-tuning) cannot train a 4-bit base; set load_in_4bit: false")
+    if cfg.max_steps == 0:
+        raise ConfigError("max_steps must be -1 (use epochs) or positive")

@@ -1,0 +1,113 @@
+"""datacheck's kept rows -> prompt/completion datasets in the one shared ChatML ``<think>`` format."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datasets import Dataset
+
+from reasoneval.prompting import build_prompt, format_completion
+
+
+class TrainDataError(ValueError):
+    """A kept-rows file that cannot be trained on; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeptRow:
+    id: str
+    question: str
+    reasoning: str
+    final_answer: str
+
+
+_REQUIRED = ("question", "reasoning", "final_answer")
+
+
+def _parse_row(raw: str, where: str) -> KeptRow:
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise TrainDataError(f"{where}: not JSON ({exc.msg})") from exc
+    if not isinstance(obj, dict):
+        raise TrainDataError(f"{where}: expected a JSON object")
+    for key in _REQUIRED:
+        value = obj.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise TrainDataError(f"{where}: field {key!r} missing or empty")
+    return KeptRow(
+        id=str(obj.get("id", where)),
+        question=obj["question"],
+        reasoning=obj["reasoning"],
+        final_answer=obj["final_answer"],
+    )
+
+
+def read_kept_rows(path: str | Path) -> list[KeptRow]:
+    """Every row or an error: a bad row stops the run rather than vanishing from the data."""
+    p = Path(path)
+    if not p.is_file():
+        raise TrainDataError(f"{p}: no such file")
+    rows = []
+    with p.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.strip():
+                rows.append(_parse_row(line, f"{p}:{lineno}"))
+    if not rows:
+        raise TrainDataError(f"{p}: no rows")
+    return rows
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def select_rows(rows: list[KeptRow], max_samples: int | None, seed: int) -> list[KeptRow]:
+    """A seeded shuffle, then the first ``max_samples`` (Tiny-Reason trains on a 2,000-row sample)."""
+    order = list(rows)
+    random.Random(seed).shuffle(order)
+    return order if max_samples is None else order[:max_samples]
+
+
+def sft_dataset(rows: list[KeptRow], tokenizer: Any) -> Dataset:
+    """Prompt/completion pairs: TRL's SFTTrainer then puts the loss on the completion only."""
+    eos = tokenizer.eos_token
+    if not eos:
+        raise TrainDataError("tokenizer has no eos_token; the completion could not be terminated")
+    return Dataset.from_dict(
+        {
+            "id": [r.id for r in rows],
+            "prompt": [build_prompt(r.question, tokenizer=tokenizer) for r in rows],
+            "completion": [format_completion(r.reasoning, r.final_answer) + eos for r in rows],
+        }
+    )
+
+
+def grpo_dataset(rows: list[KeptRow], tokenizer: Any) -> Dataset:
+    """Prompts plus the gold answer, which GRPOTrainer passes to reward functions by column name."""
+    return Dataset.from_dict(
+        {
+            "id": [r.id for r in rows],
+            "prompt": [build_prompt(r.question, tokenizer=tokenizer) for r in rows],
+            "final_answer": [r.final_answer for r in rows],
+        }
+    )
+
+
+def split_train_eval(dataset: Dataset, eval_fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
+    if eval_fraction <= 0:
+        return dataset, None
+    n_eval = max(1, round(len(dataset) * eval_fraction))
+    if n_eval >= len(dataset):
+        raise TrainDataError(f"{len(dataset)} rows are too few for a {eval_fraction:.0%} validation split")
+    parts = dataset.train_test_split(test_size=n_eval, seed=seed, shuffle=True)
+    return parts["train"], parts["test"]

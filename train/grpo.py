@@ -1,0 +1,253 @@
+"""GRPO on datacheck's kept rows, from the base model or an SFT adapter: ``python -m train.grpo``."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from train.config import ConfigError, RunConfig, check_common, config_to_dict, parse_config
+from train.data import TrainDataError, file_sha256, grpo_dataset, read_kept_rows, select_rows
+from train.hardware import Hardware, detect_hardware
+from train.modeling import (
+    adapter_base_path,
+    load_base_model,
+    load_tokenizer,
+    lora_config,
+    merge_adapter,
+    save_merged,
+)
+from train.provenance import RunMeta, git_state, now_utc, package_versions, write_provenance
+from train.rewards import MAX_FORMAT_WEIGHT, accuracy_reward, format_reward
+from train.sample_log import CompletionSampleLog, RewardFn
+
+SAMPLES_FILE = "completion_samples.jsonl"
+MERGED_DIR = "merged_base"
+
+
+@dataclass
+class GRPORunConfig(RunConfig):
+    output_dir: str = "runs/grpo"
+    adapter_path: str | None = field(
+        default=None, metadata={"help": "SFT adapter to merge into the base before GRPO"}
+    )
+    # lr 1e-6, 16 generations, 2,048 completion tokens: the 0.5B study's RL setting
+    # (Zhuang et al. 2025, "A Technical Study into Small Reasoning Language Models", arXiv:2506.13404).
+    learning_rate: float = 1e-6
+    num_generations: int = 16
+    max_completion_length: int = 2048
+    temperature: float = 1.0
+    beta: float = field(default=0.0, metadata={"help": "KL coefficient (TRL's default 0)"})
+    accuracy_weight: float = 1.0
+    format_weight: float = field(default=0.1, metadata={"help": f"<= {MAX_FORMAT_WEIGHT}"})
+    use_vllm: Literal["auto", "on", "off"] = field(
+        default="auto", metadata={"help": "auto: vLLM colocate when CUDA and vllm are present"}
+    )
+    vllm_gpu_memory_utilization: float = 0.3
+    log_samples_per_step: int = 4
+
+
+@dataclass
+class GRPORun:
+    cfg: GRPORunConfig
+    hw: Hardware
+    trainer: Any
+    tokenizer: Any
+    data_sha256: str
+    n_train: int
+    merged_base: str | None
+    started_at: str
+
+
+def _check(cfg: GRPORunConfig) -> None:
+    if not cfg.model_name_or_path and cfg.adapter_path:
+        cfg.model_name_or_path = adapter_base_path(cfg.adapter_path)
+    check_common(cfg)
+    if not 0 <= cfg.format_weight <= MAX_FORMAT_WEIGHT:
+        raise ConfigError(f"format_weight must be in [0, {MAX_FORMAT_WEIGHT}] so format cannot outweigh accuracy")
+    if cfg.num_generations < 2:
+        raise ConfigError("num_generations must be >= 2: GRPO's advantage compares samples within a group")
+    if cfg.adapter_path and not (Path(cfg.adapter_path) / "adapter_config.json").is_file():
+        raise ConfigError(f"{cfg.adapter_path}: no adapter_config.json")
+
+
+def _use_vllm(cfg: GRPORunConfig, hw: Hardware) -> bool:
+    if cfg.use_vllm == "on" and not hw.vllm_available:
+        raise ConfigError("use_vllm: on needs CUDA and the vllm package")
+    return cfg.use_vllm == "on" or (cfg.use_vllm == "auto" and hw.vllm_available)
+
+
+def training_args(cfg: GRPORunConfig, hw: Hardware, reward_weights: Sequence[float]) -> Any:
+    from trl import GRPOConfig
+
+    return GRPOConfig(
+        output_dir=cfg.output_dir,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler_type,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        max_steps=cfg.max_steps,
+        num_train_epochs=cfg.num_train_epochs,
+        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        logging_steps=cfg.logging_steps,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        optim=hw.optim,
+        bf16=hw.bf16,
+        fp16=hw.fp16,
+        use_cpu=hw.use_cpu,
+        report_to=cfg.report_to,
+        num_generations=cfg.num_generations,
+        max_completion_length=cfg.max_completion_length,
+        temperature=cfg.temperature,
+        beta=cfg.beta,
+        reward_weights=list(reward_weights),
+        use_vllm=_use_vllm(cfg, hw),
+        vllm_mode="colocate",
+        vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+        # TRL prints a table and writes completions/*.parquet; our own JSONL adds reward stats.
+        log_completions=True,
+        num_completions_to_print=cfg.log_samples_per_step,
+        trust_remote_code=cfg.trust_remote_code,
+    )
+
+
+def _starting_model(cfg: GRPORunConfig, hw: Hardware, tokenizer: Any) -> tuple[Any, str | None]:
+    """The base model, or base+SFT adapter merged in full precision and saved (see ``merge_adapter``).
+
+    The merged weights are written to disk even when no re-quantisation follows, because vLLM
+    loads its copy of the policy from a path, not from the training process's memory.
+    """
+    if not cfg.adapter_path:
+        model = load_base_model(
+            cfg.model_name_or_path, hw, load_in_4bit=cfg.load_in_4bit, trust_remote_code=cfg.trust_remote_code
+        )
+        return model, None
+    merged = merge_adapter(cfg.model_name_or_path, cfg.adapter_path, hw, trust_remote_code=cfg.trust_remote_code)
+    merged_dir = save_merged(merged, tokenizer, Path(cfg.output_dir) / MERGED_DIR)
+    del merged
+    gc.collect()
+    model = load_base_model(
+        str(merged_dir), hw, load_in_4bit=cfg.load_in_4bit, trust_remote_code=cfg.trust_remote_code
+    )
+    return model, str(merged_dir)
+
+
+def prepare(
+    cfg: GRPORunConfig,
+    *,
+    reward_funcs: Sequence[RewardFn] | None = None,
+    reward_weights: Sequence[float] | None = None,
+) -> GRPORun:
+    """Build the trainer. ``reward_funcs`` replaces the accuracy + format pair (tests use it)."""
+    from transformers import set_seed
+    from trl import GRPOTrainer
+
+    _check(cfg)
+    started_at = now_utc()
+    hw = detect_hardware(force_cpu=cfg.force_cpu, optim=cfg.optim)
+    set_seed(cfg.seed)
+    if reward_funcs is None:
+        reward_funcs = [accuracy_reward, format_reward]
+        reward_weights = [cfg.accuracy_weight, cfg.format_weight]
+    weights = list(reward_weights) if reward_weights is not None else [1.0] * len(reward_funcs)
+    sample_log = CompletionSampleLog(
+        Path(cfg.output_dir) / SAMPLES_FILE,
+        reward_funcs,
+        weights,
+        samples_per_step=cfg.log_samples_per_step,
+        every_n_steps=cfg.logging_steps,
+    )
+    rows = select_rows(read_kept_rows(cfg.train_file), cfg.max_samples, cfg.seed)
+    tokenizer = load_tokenizer(cfg.model_name_or_path, trust_remote_code=cfg.trust_remote_code)
+    # Prompts are padded on the left for generation; completions follow them directly.
+    tokenizer.padding_side = "left"
+    dataset = grpo_dataset(rows, tokenizer)
+    model, merged_base = _starting_model(cfg, hw, tokenizer)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=sample_log.wrapped,
+        args=training_args(cfg, hw, weights),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=lora_config(cfg),
+    )
+    return GRPORun(
+        cfg=cfg,
+        hw=hw,
+        trainer=trainer,
+        tokenizer=tokenizer,
+        data_sha256=file_sha256(cfg.train_file),
+        n_train=len(dataset),
+        merged_base=merged_base,
+        started_at=started_at,
+    )
+
+
+def finish(run: GRPORun) -> RunMeta:
+    trainer = run.trainer
+    out = Path(run.cfg.output_dir)
+    trainer.save_model(str(out))
+    run.tokenizer.save_pretrained(str(out))
+    revision, dirty = git_state()
+    losses = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
+    meta = RunMeta(
+        stage="grpo",
+        data_file=run.cfg.train_file,
+        data_sha256=run.data_sha256,
+        n_train=run.n_train,
+        n_eval=0,
+        device=run.hw.device,
+        compute_dtype=str(run.hw.compute_dtype).removeprefix("torch."),
+        optim=run.hw.optim,
+        load_in_4bit=run.cfg.load_in_4bit,
+        git_revision=revision,
+        git_dirty=dirty,
+        started_at=run.started_at,
+        finished_at=now_utc(),
+        global_step=int(trainer.state.global_step),
+        best_checkpoint=None,
+        best_metric=None,
+        final_train_loss=losses[-1] if losses else None,
+        merged_base=run.merged_base,
+        packages=package_versions(),
+    )
+    write_provenance(out, config_to_dict(run.cfg), meta)
+    return meta
+
+
+def main(cfg: GRPORunConfig) -> RunMeta:
+    run = prepare(cfg)
+    run.trainer.train()
+    return finish(run)
+
+
+def make_parser() -> Any:
+    from train.config import make_config_parser
+
+    return make_config_parser(GRPORunConfig, prog="python -m train.grpo")
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 on success, 2 on a bad config or bad training data (one line on stderr)."""
+    try:
+        cfg = parse_config(GRPORunConfig, argv, prog="python -m train.grpo")
+        meta = main(cfg)
+    except (ConfigError, TrainDataError) as exc:
+        print(f"train.grpo: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"train.grpo: {meta.global_step} steps; adapter and train_meta.json in {cfg.output_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -1,0 +1,197 @@
+"""QLoRA supervised fine-tuning on datacheck's kept rows: ``python -m train.sft --config FILE``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from train.config import ConfigError, RunConfig, check_common, config_to_dict, parse_config
+from train.data import (
+    TrainDataError,
+    file_sha256,
+    read_kept_rows,
+    select_rows,
+    sft_dataset,
+    split_train_eval,
+)
+from train.hardware import Hardware, detect_hardware
+from train.modeling import load_base_model, load_tokenizer, lora_config
+from train.provenance import RunMeta, git_state, now_utc, package_versions, write_provenance
+
+
+@dataclass
+class SFTRunConfig(RunConfig):
+    output_dir: str = "runs/sft"
+    eval_fraction: float = field(default=0.1, metadata={"help": "seeded validation split"})
+    eval_steps: int = 50
+    per_device_eval_batch_size: int = 2
+    max_length: int = field(default=1024, metadata={"help": "prompt+completion tokens kept"})
+    load_best_model_at_end: bool = True
+
+
+@dataclass
+class SFTRun:
+    """Everything built before training starts; tests drive ``trainer`` directly."""
+
+    cfg: SFTRunConfig
+    hw: Hardware
+    trainer: Any
+    tokenizer: Any
+    data_sha256: str
+    n_train: int
+    n_eval: int
+    started_at: str
+
+
+def _check(cfg: SFTRunConfig) -> None:
+    check_common(cfg)
+    if not 0 <= cfg.eval_fraction < 1:
+        raise ConfigError("eval_fraction must be in [0, 1)")
+    if cfg.eval_fraction > 0 and cfg.load_best_model_at_end and cfg.save_steps % cfg.eval_steps:
+        # transformers can only restore a checkpoint that was also evaluated.
+        raise ConfigError("save_steps must be a multiple of eval_steps when load_best_model_at_end is set")
+
+
+def training_args(cfg: SFTRunConfig, hw: Hardware, *, has_eval: bool) -> Any:
+    from trl import SFTConfig
+
+    return SFTConfig(
+        output_dir=cfg.output_dir,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler_type,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        max_steps=cfg.max_steps,
+        num_train_epochs=cfg.num_train_epochs,
+        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        per_device_eval_batch_size=cfg.per_device_eval_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        logging_steps=cfg.logging_steps,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=cfg.eval_steps,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        load_best_model_at_end=has_eval and cfg.load_best_model_at_end,
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        optim=hw.optim,
+        bf16=hw.bf16,
+        fp16=hw.fp16,
+        use_cpu=hw.use_cpu,
+        report_to=cfg.report_to,
+        max_length=cfg.max_length,
+        # Loss on the completion only; our rows are prompt/completion pairs, so TRL builds the mask.
+        completion_only_loss=True,
+        packing=False,
+        trust_remote_code=cfg.trust_remote_code,
+    )
+
+
+def prepare(cfg: SFTRunConfig) -> SFTRun:
+    from transformers import set_seed
+    from trl import SFTTrainer
+
+    _check(cfg)
+    started_at = now_utc()
+    hw = detect_hardware(force_cpu=cfg.force_cpu, optim=cfg.optim)
+    set_seed(cfg.seed)  # python, numpy and torch; before LoRA init so adapters start identical
+    rows = select_rows(read_kept_rows(cfg.train_file), cfg.max_samples, cfg.seed)
+    tokenizer = load_tokenizer(cfg.model_name_or_path, trust_remote_code=cfg.trust_remote_code)
+    train_ds, eval_ds = split_train_eval(sft_dataset(rows, tokenizer), cfg.eval_fraction, cfg.seed)
+    model = load_base_model(
+        cfg.model_name_or_path,
+        hw,
+        load_in_4bit=cfg.load_in_4bit,
+        trust_remote_code=cfg.trust_remote_code,
+    )
+    trainer = SFTTrainer(
+        model=model,
+        args=training_args(cfg, hw, has_eval=eval_ds is not None),
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        peft_config=lora_config(cfg),
+    )
+    return SFTRun(
+        cfg=cfg,
+        hw=hw,
+        trainer=trainer,
+        tokenizer=tokenizer,
+        data_sha256=file_sha256(cfg.train_file),
+        n_train=len(train_ds),
+        n_eval=0 if eval_ds is None else len(eval_ds),
+        started_at=started_at,
+    )
+
+
+def last_train_loss(log_history: list[dict[str, Any]]) -> float | None:
+    losses = [float(entry["loss"]) for entry in log_history if "loss" in entry]
+    return losses[-1] if losses else None
+
+
+def finish(run: SFTRun) -> RunMeta:
+    """Save the (best) adapter and its provenance into ``output_dir``."""
+    trainer = run.trainer
+    out = Path(run.cfg.output_dir)
+    trainer.save_model(str(out))
+    run.tokenizer.save_pretrained(str(out))
+    revision, dirty = git_state()
+    state = trainer.state
+    meta = RunMeta(
+        stage="sft",
+        data_file=run.cfg.train_file,
+        data_sha256=run.data_sha256,
+        n_train=run.n_train,
+        n_eval=run.n_eval,
+        device=run.hw.device,
+        compute_dtype=str(run.hw.compute_dtype).removeprefix("torch."),
+        optim=run.hw.optim,
+        load_in_4bit=run.cfg.load_in_4bit,
+        git_revision=revision,
+        git_dirty=dirty,
+        started_at=run.started_at,
+        finished_at=now_utc(),
+        global_step=int(state.global_step),
+        best_checkpoint=state.best_model_checkpoint,
+        best_metric=None if state.best_metric is None else float(state.best_metric),
+        final_train_loss=last_train_loss(state.log_history),
+        packages=package_versions(),
+    )
+    write_provenance(out, config_to_dict(run.cfg), meta)
+    return meta
+
+
+def main(cfg: SFTRunConfig) -> RunMeta:
+    run = prepare(cfg)
+    run.trainer.train()
+    return finish(run)
+
+
+def make_parser() -> Any:
+    from train.config import make_config_parser
+
+    return make_config_parser(SFTRunConfig, prog="python -m train.sft")
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 on success, 2 on a bad config or bad training data (one line on stderr)."""
+    try:
+        cfg = parse_config(SFTRunConfig, argv, prog="python -m train.sft")
+        meta = main(cfg)
+    except (ConfigError, TrainDataError) as exc:
+        print(f"train.sft: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"train.sft: {meta.global_step} steps; adapter and train_meta.json in {cfg.output_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
