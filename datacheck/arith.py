@@ -34,7 +34,7 @@ def _number(text: str) -> Fraction:
 
 def evaluate(expression: str, limits: ArithLimits = ArithLimits()) -> Fraction:
     """Evaluate `expression` exactly, or raise UnsafeExpression / ZeroDivisionError."""
-    text = expression.strip().replace("×", "*").replace("÷", "/")
+    text = expression.strip().replace("\u00d7", "*").replace("\u00f7", "/")  # times, divide signs
     if not text or len(text) > limits.max_chars:
         raise UnsafeExpression(f"expression empty or longer than {limits.max_chars} characters")
     # "1,000" is a number in GSM8K prose; Python would read it as a tuple.
@@ -87,7 +87,7 @@ def _walk(node: ast.expr, limits: ArithLimits) -> Fraction:
 
 def _power(base: Fraction, exponent: Fraction, limits: ArithLimits) -> Fraction:
     if exponent.denominator != 1 or abs(exponent) > limits.max_exponent:
-        raise UnsafeExpression("exponent must be an integer of at most " f"{limits.max_exponent}")
+        raise UnsafeExpression(f"exponent must be an integer of at most {limits.max_exponent}")
     if abs(base) > limits.max_magnitude:
         raise UnsafeExpression("base too large")
     return _check(base ** int(exponent), limits)

@@ -19,7 +19,14 @@ from datacheck.checks import (
     LearnabilityCheck,
     RoundTripCheck,
 )
-from datacheck.dedup import DedupConfig, DedupResult, Overlap, exact_ngram_overlaps, minhash_overlaps, near_duplicate_clusters
+from datacheck.dedup import (
+    DedupConfig,
+    DedupResult,
+    Overlap,
+    exact_ngram_overlaps,
+    minhash_overlaps,
+    near_duplicate_clusters,
+)
 from datacheck.loading import LoadedSource
 from datacheck.records import Problem, Rejection
 
@@ -30,7 +37,7 @@ TRAIN, TEST = "train", "test"
 
 @dataclass(frozen=True, slots=True)
 class CleanConfig:
-    dedup: DedupConfig = DedupConfig()
+    dedup: DedupConfig = field(default_factory=DedupConfig)
     contamination_ngram: int = 13
     context_length: int = 2048
     outlier_percentile: float = 99.0
@@ -65,7 +72,9 @@ def build_checks(config: CleanConfig) -> tuple[list[Check], list[Check]]:
         from datacheck.checks.learnability import tokenizer_counter
 
         learnability = LearnabilityCheck(
-            config.context_length, config.outlier_percentile, tokenizer_counter(config.tokenizer_path)
+            config.context_length,
+            config.outlier_percentile,
+            tokenizer_counter(config.tokenizer_path),
         )
     train_only: list[Check] = [learnability]
     if config.model_path:
@@ -75,7 +84,9 @@ def build_checks(config: CleanConfig) -> tuple[list[Check], list[Check]]:
     return [FormatCheck(), CalculatorCheck(), LabelConsistencyCheck(), RoundTripCheck()], train_only
 
 
-def _run_checks(problems: Sequence[Problem], checks: Sequence[Check], verdicts: dict[str, Rejection]) -> None:
+def _run_checks(
+    problems: Sequence[Problem], checks: Sequence[Check], verdicts: dict[str, Rejection]
+) -> None:
     for check in checks:
         survivors = [p for p in problems if p.id not in verdicts]
         fit = getattr(check, "fit", None)
@@ -102,7 +113,12 @@ def clean(source: LoadedSource, config: CleanConfig) -> CleanResult:
         for split, loaded in source.splits.items()
     }
     rejected = [r for loaded in source.splits.values() for r in loaded.rejections]
-    rejected += [verdicts[p.id] for loaded in source.splits.values() for p in loaded.problems if p.id in verdicts]
+    rejected += [
+        verdicts[p.id]
+        for loaded in source.splits.values()
+        for p in loaded.problems
+        if p.id in verdicts
+    ]
     return CleanResult(
         kept,
         rejected,
@@ -132,7 +148,9 @@ def _decontaminate(
     return reported
 
 
-def _deduplicate(problems: Sequence[Problem], config: DedupConfig, verdicts: dict[str, Rejection]) -> list[Cluster]:
+def _deduplicate(
+    problems: Sequence[Problem], config: DedupConfig, verdicts: dict[str, Rejection]
+) -> list[Cluster]:
     result: DedupResult = near_duplicate_clusters([p.question for p in problems], config)
     clusters = []
     for members in result.clusters:

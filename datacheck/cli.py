@@ -12,8 +12,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reasoneval.errors import InputError
+
+if TYPE_CHECKING:
+    from datacheck.dedup import DedupConfig
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
@@ -30,12 +34,19 @@ def _fraction(text: str) -> float:
 
 
 def _dedup_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threshold", type=_fraction, default=0.7, help="near-duplicate word-3-gram Jaccard (0.7)")
+    parser.add_argument(
+        "--threshold", type=_fraction, default=0.7, help="near-duplicate word-3-gram Jaccard (0.7)"
+    )
     parser.add_argument("--num-perm", type=int, default=128, help="MinHash permutations (128)")
     parser.add_argument(
-        "--min-detection", type=_fraction, default=0.9, help="P(candidate) for a pair at the threshold (0.9)"
+        "--min-detection",
+        type=_fraction,
+        default=0.9,
+        help="P(candidate) for a pair at the threshold (0.9)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="MinHash permutation seed (and synthetic data seed)")
+    parser.add_argument(
+        "--minhash-seed", type=int, default=1, help="permutation seed (datasketch's default, 1)"
+    )
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -44,18 +55,27 @@ def make_parser() -> argparse.ArgumentParser:
     clean = sub.add_parser("clean", help="check, decontaminate and deduplicate a dataset")
     clean.add_argument("dataset", help="gsm8k, synthetic, or a path to a JSONL file")
     clean.add_argument("--out", type=Path, required=True)
-    clean.add_argument("--data-dir", type=Path, help="local GSM8K copy (train.jsonl, test.jsonl); env GSM8K_DIR")
+    clean.add_argument(
+        "--data-dir", type=Path, help="local GSM8K copy (train.jsonl, test.jsonl); env GSM8K_DIR"
+    )
     clean.add_argument("--question-field", default="question")
     clean.add_argument("--answer-field", default="answer")
-    clean.add_argument("--split", default="train", help="split name for a single JSONL file (train)")
+    clean.add_argument(
+        "--split", default="train", help="split name for a single JSONL file (train)"
+    )
+    clean.add_argument("--seed", type=int, default=0, help="seed of the synthetic dataset (0)")
     clean.add_argument("--context-length", type=int, default=2048)
     clean.add_argument("--outlier-percentile", type=float, default=99.0)
     clean.add_argument("--contamination-ngram", type=int, default=13)
     clean.add_argument("--tokenizer", help="local tokenizer directory for token counts")
     clean.add_argument("--model", help="local causal LM directory: adds the IFD model score")
     clean.add_argument("--max-ifd", type=float, default=1.0)
-    clean.add_argument("--max-reject-rate", type=_fraction, help="gate: fail (exit 1) above this fraction")
-    clean.add_argument("--max-contamination", type=int, help="gate: fail (exit 1) above this many train rows")
+    clean.add_argument(
+        "--max-reject-rate", type=_fraction, help="gate: fail (exit 1) above this fraction"
+    )
+    clean.add_argument(
+        "--max-contamination", type=int, help="gate: fail (exit 1) above this many train rows"
+    )
     _dedup_options(clean)
     dedup = sub.add_parser("dedup", help="MinHash near-duplicate clusters of one JSONL field")
     dedup.add_argument("file", type=Path)
@@ -65,12 +85,17 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _dedup_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _dedup_config(args: argparse.Namespace) -> DedupConfig:
     from datacheck.dedup import DedupConfig
 
     if args.num_perm < 1:
         raise InputError("--num-perm must be positive")
-    return DedupConfig(threshold=args.threshold, num_perm=args.num_perm, seed=args.seed, min_detection=args.min_detection)
+    return DedupConfig(
+        threshold=args.threshold,
+        num_perm=args.num_perm,
+        seed=args.minhash_seed,
+        min_detection=args.min_detection,
+    )
 
 
 def run_clean(args: argparse.Namespace) -> int:
@@ -79,7 +104,9 @@ def run_clean(args: argparse.Namespace) -> int:
     from datacheck.report import build_report, write_outputs
 
     started = time.perf_counter()
-    spec = SourceSpec(args.dataset, args.data_dir, args.question_field, args.answer_field, args.split, args.seed)
+    spec = SourceSpec(
+        args.dataset, args.data_dir, args.question_field, args.answer_field, args.split, args.seed
+    )
     source = load_source(spec)
     config = CleanConfig(
         dedup=_dedup_config(args),
@@ -92,7 +119,10 @@ def run_clean(args: argparse.Namespace) -> int:
     )
     result = clean(source, config)
     report = build_report(
-        result, config, dataset=args.dataset, input_hashes=source.input_hashes,
+        result,
+        config,
+        dataset=args.dataset,
+        input_hashes=source.input_hashes,
         seconds=time.perf_counter() - started,
     )
     write_outputs(args.out, result, report)
@@ -102,8 +132,13 @@ def run_clean(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if args.max_reject_rate is not None and report["reject_rate"] > args.max_reject_rate:
-        raise GateFailed(f"reject rate {report['reject_rate']:.4f} > --max-reject-rate {args.max_reject_rate}")
-    if args.max_contamination is not None and report["contaminated_train_rows"] > args.max_contamination:
+        raise GateFailed(
+            f"reject rate {report['reject_rate']:.4f} > --max-reject-rate {args.max_reject_rate}"
+        )
+    if (
+        args.max_contamination is not None
+        and report["contaminated_train_rows"] > args.max_contamination
+    ):
         raise GateFailed(
             f"{report['contaminated_train_rows']} contaminated train rows > --max-contamination {args.max_contamination}"
         )

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from tqdm import tqdm
 
 from datacheck.lsh import Edge, candidate_pairs, choose_bands, connected_components, verified_edges
-from datacheck.minhash import ShingleBatch, Shingler, Signer, U64, band_keys, batches, normalize_text
+from datacheck.minhash import (
+    U64,
+    Shingler,
+    Signer,
+    band_keys,
+    batches,
+    normalize_text,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +39,8 @@ class DedupConfig:
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    shingles: ShingleBatch
     keys: U64  # (documents, bands)
-
-    @property
-    def nonempty(self) -> np.ndarray:
-        return np.diff(self.shingles.offsets) > 0
+    nonempty: npt.NDArray[np.bool_]  # documents with at least one shingle
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,30 +55,44 @@ class DedupResult:
 def build_index(
     texts: Sequence[str], config: DedupConfig, *, mask_numbers: bool = False, desc: str = "minhash"
 ) -> Index:
+    """Band keys only: shingle sets are not kept (at 1M documents they would double the peak
+    memory); the few documents in candidate pairs are re-shingled for verification."""
     bands, rows = config.banding()
     shingler, signer = Shingler(config.ngram), Signer(config.num_perm, config.seed)
-    hashes, sizes, keys = [], [], []
+    keys = np.zeros((len(texts), bands), dtype=np.uint64)
+    nonempty = np.zeros(len(texts), dtype=bool)
     with tqdm(total=len(texts), desc=desc, unit="doc", disable=None) as bar:
         for part in batches(len(texts), config.batch_size):
             docs = [normalize_text(t, mask_numbers=mask_numbers) for t in texts[part]]
             batch = shingler.shingle(docs)
-            hashes.append(batch.hashes)
-            sizes.append(np.diff(batch.offsets))
-            keys.append(band_keys(signer.sign(batch), bands, rows))
+            keys[part] = band_keys(signer.sign(batch), bands, rows)
+            nonempty[part] = np.diff(batch.offsets) > 0
             bar.update(len(docs))
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    if sizes:
-        np.cumsum(np.concatenate(sizes), out=offsets[1:])
-    flat = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
-    all_keys = np.concatenate(keys) if keys else np.zeros((0, bands), dtype=np.uint64)
-    return Index(ShingleBatch(flat, offsets), all_keys)
+    return Index(keys, nonempty)
+
+
+def shingle_sets(
+    texts: Sequence[str], indices: Iterable[int], config: DedupConfig, *, mask_numbers: bool = False
+) -> dict[int, U64]:
+    wanted = sorted(set(indices))
+    batch = Shingler(config.ngram).shingle(
+        [normalize_text(texts[i], mask_numbers=mask_numbers) for i in wanted]
+    )
+    return {i: batch.of(k) for k, i in enumerate(wanted)}
+
+
+def _verified(
+    texts: Sequence[str], pairs: npt.NDArray[np.int64], config: DedupConfig, mask_numbers: bool
+) -> list[Edge]:
+    sets = shingle_sets(texts, pairs.ravel().tolist(), config, mask_numbers=mask_numbers)
+    return verified_edges(pairs, sets, config.threshold)
 
 
 def near_duplicate_clusters(texts: Sequence[str], config: DedupConfig) -> DedupResult:
     bands, rows = config.banding()
     index = build_index(texts, config)
     pairs = candidate_pairs(index.keys, index.nonempty)
-    edges = verified_edges(pairs, index.shingles, config.threshold)
+    edges = _verified(texts, pairs, config, mask_numbers=False)
     return DedupResult(bands, rows, len(pairs), edges, connected_components(len(texts), edges))
 
 
@@ -86,7 +104,9 @@ class Overlap:
     detail: str
 
 
-def exact_ngram_overlaps(train: Sequence[str], test: Sequence[str], n: int = 13) -> dict[int, Overlap]:
+def exact_ngram_overlaps(
+    train: Sequence[str], test: Sequence[str], n: int = 13
+) -> dict[int, Overlap]:
     """Train rows sharing any word n-gram with a test row. 13 is GPT-3's contamination n-gram
     (Brown et al. 2020, appendix C)."""
     seen: dict[tuple[str, ...], int] = {}
@@ -105,16 +125,24 @@ def exact_ngram_overlaps(train: Sequence[str], test: Sequence[str], n: int = 13)
     return found
 
 
-def minhash_overlaps(train: Sequence[str], test: Sequence[str], config: DedupConfig) -> dict[int, Overlap]:
+def minhash_overlaps(
+    train: Sequence[str], test: Sequence[str], config: DedupConfig
+) -> dict[int, Overlap]:
     """Train rows whose number-masked text is a verified near-duplicate of a test row."""
-    index = build_index([*train, *test], config, mask_numbers=True, desc="decontaminate")
+    texts = [*train, *test]
+    index = build_index(texts, config, mask_numbers=True, desc="decontaminate")
     pairs = candidate_pairs(index.keys, index.nonempty)
     n_train = len(train)
     cross = pairs[(pairs[:, 0] < n_train) & (pairs[:, 1] >= n_train)]
     found: dict[int, Overlap] = {}
-    for edge in sorted(verified_edges(cross, index.shingles, config.threshold), key=lambda e: -e.jaccard):
+    for edge in sorted(
+        _verified(texts, cross, config, mask_numbers=True), key=lambda e: -e.jaccard
+    ):
         if edge.left not in found:
             found[edge.left] = Overlap(
-                edge.left, edge.right - n_train, "minhash", f"Jaccard {edge.jaccard:.2f}, numbers masked"
+                edge.left,
+                edge.right - n_train,
+                "minhash",
+                f"Jaccard {edge.jaccard:.2f}, numbers masked",
             )
     return found

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from datacheck.dedup import DedupConfig, near_duplicate_clusters
-from datacheck.report import _jsonl, atomic_write, package_versions
 from datacheck.records import SCHEMA_VERSION
+from datacheck.report import _jsonl, atomic_write, package_versions
 from reasoneval.errors import InputError
 
 
-def read_field(path: Path, field: str) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+def read_field(
+    path: Path, field: str
+) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
     """Rows with a string `field`, and a rejection (with reason) for every other line."""
     if not path.is_file():
         raise InputError(f"no file at {path}")
@@ -38,7 +40,9 @@ def read_field(path: Path, field: str) -> tuple[list[tuple[int, dict[str, Any]]]
         if reason is None and isinstance(row, dict):
             rows.append((index, row))
         else:
-            rejected.append({"line": index, "reason": reason, "record": line.decode("utf-8", "replace")})
+            rejected.append(
+                {"line": index, "reason": reason, "record": line.decode("utf-8", "replace")}
+            )
     return rows, rejected
 
 
@@ -54,7 +58,8 @@ def dedup_file(path: Path, field: str, out: Path, config: DedupConfig) -> dict[s
             removed[i] = keep
     kept = [row for i, (_, row) in enumerate(rows) if i not in removed]
     duplicates = [
-        {"line": rows[i][0], "duplicate_of": rows[k][0], "record": rows[i][1]} for i, k in sorted(removed.items())
+        {"line": rows[i][0], "duplicate_of": rows[k][0], "record": rows[i][1]}
+        for i, k in sorted(removed.items())
     ]
     summary = {
         "schema_version": SCHEMA_VERSION,

@@ -54,7 +54,9 @@ class LoadedSource:
 
 def load_source(spec: SourceSpec) -> LoadedSource:
     if spec.name == "gsm8k":
-        data_dir = spec.data_dir or (Path(os.environ[GSM8K_ENV]) if os.environ.get(GSM8K_ENV) else None)
+        data_dir = spec.data_dir or (
+            Path(os.environ[GSM8K_ENV]) if os.environ.get(GSM8K_ENV) else None
+        )
         if data_dir is None:
             return _load_gsm8k_hub(spec)
         if not data_dir.is_dir():
@@ -99,7 +101,11 @@ def _parse_lines(lines: list[bytes], *, prefix: str, split: str, spec: SourceSpe
         try:
             row = json.loads(text)
         except json.JSONDecodeError as err:
-            reason = "blank line" if not text.strip() else f"invalid JSON ({err.msg} at column {err.colno})"
+            reason = (
+                "blank line"
+                if not text.strip()
+                else f"invalid JSON ({err.msg} at column {err.colno})"
+            )
             loaded.rejections.append(Rejection(row_id, split, INPUT_CHECK, reason, text))
             continue
         _add_row(loaded, row, row_id=row_id, index=index, spec=spec)
@@ -134,7 +140,9 @@ def _row_problem(row: Any, spec: SourceSpec) -> str | None:
     return None
 
 
-def _from_rows(rows_by_split: Mapping[str, Iterable[Mapping[str, Any]]], prefix: str, spec: SourceSpec) -> LoadedSource:
+def _from_rows(
+    rows_by_split: Mapping[str, Iterable[Mapping[str, Any]]], prefix: str, spec: SourceSpec
+) -> LoadedSource:
     splits, hashes = {}, {}
     for split, rows in rows_by_split.items():
         loaded = LoadedSplit(split)
@@ -157,7 +165,7 @@ def _load_gsm8k_hub(spec: SourceSpec) -> LoadedSource:
 
         # The hub client logs each retry; the one-line error below says all the user needs.
         datasets.logging.set_verbosity_error()
-        hub_logging.set_verbosity_error()
+        hub_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         dataset = datasets.load_dataset(*GSM8K_HUB)
     except Exception as err:  # any hub failure becomes the same actionable one-liner
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]

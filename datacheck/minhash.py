@@ -80,7 +80,9 @@ class Shingler:
         self._word_hash: dict[str, int] = {}
 
     def _hash_word(self, word: str) -> int:
-        value = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+        value = int.from_bytes(
+            hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little"
+        )
         self._word_hash[word] = value
         return value
 
@@ -115,7 +117,9 @@ class Shingler:
         return ShingleBatch(mixed, offsets)
 
 
-def _pad_short(words: U64, lengths: npt.NDArray[np.int64], n: int) -> tuple[U64, npt.NDArray[np.int64]]:
+def _pad_short(
+    words: U64, lengths: npt.NDArray[np.int64], n: int
+) -> tuple[U64, npt.NDArray[np.int64]]:
     pieces, new_lengths, start = [], lengths.copy(), 0
     for i, length in enumerate(lengths.tolist()):
         pieces.append(words[start : start + length])
@@ -137,7 +141,7 @@ class Signer:
     def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
         # The same draw as datasketch.MinHash._init_permutations for scheme "affine32".
         gen = np.random.RandomState(seed)
-        self.a = (gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1))
+        self.a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
         self.b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
         self.num_perm = num_perm
 
@@ -149,13 +153,17 @@ class Signer:
         # rows (axis=0 reduceat on the transpose is ~15x slower); chunks keep the buffer in cache.
         start = 0
         while start < n_docs:
-            stop = int(np.searchsorted(batch.offsets, batch.offsets[start] + SIGN_CHUNK, "right")) - 1
+            stop = (
+                int(np.searchsorted(batch.offsets, batch.offsets[start] + SIGN_CHUNK, "right")) - 1
+            )
             stop = min(max(stop, start + 1), n_docs)
             self._sign_range(hv, batch.offsets, start, stop, signatures)
             start = stop
         return signatures
 
-    def _sign_range(self, hv: U32, offsets: npt.NDArray[np.int64], start: int, stop: int, out: U32) -> None:
+    def _sign_range(
+        self, hv: U32, offsets: npt.NDArray[np.int64], start: int, stop: int, out: U32
+    ) -> None:
         lo, hi = int(offsets[start]), int(offsets[stop])
         if hi == lo:
             return

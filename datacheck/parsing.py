@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from datacheck.records import Annotation, Problem
+from datacheck.records import ANNOTATION, Annotation, Problem, strip_annotations
 
 FINAL_MARKER = "####"
-ANNOTATION = re.compile(r"<<([^<>]*)>>")
-
-
-def strip_annotations(text: str) -> str:
-    return ANNOTATION.sub("", text)
+__all__ = ["ANNOTATION", "FINAL_MARKER", "parse_problem", "strip_annotations"]
 
 
 def _annotations(steps: tuple[str, ...]) -> tuple[Annotation, ...]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 SCHEMA_VERSION = 1
+ANNOTATION = re.compile(r"<<([^<>]*)>>")
+
+
+def strip_annotations(text: str) -> str:
+    return ANNOTATION.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +41,6 @@ class Problem:
     @property
     def reasoning(self) -> str:
         """The reasoning as training text: calculator annotations removed, steps joined."""
-        from datacheck.parsing import strip_annotations
-
         return "\n".join(strip_annotations(step) for step in self.steps)
 
 

@@ -23,6 +23,8 @@ from datacheck.records import SCHEMA_VERSION, Problem, Rejection
 
 PACKAGES = ("reasonkit", "numpy", "datasketch", "datasets", "tqdm", "transformers")
 EXAMPLES_PER_CHECK = 12
+# Findings a reviewer should see in full, not sampled: each is a judgement about a specific row.
+LISTED_IN_FULL = frozenset({"label_consistency", "calculator", "contamination"})
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -42,7 +44,13 @@ def _jsonl(rows: Iterable[Mapping[str, Any]]) -> str:
 
 
 def kept_row(p: Problem) -> dict[str, Any]:
-    return {**p.source, "id": p.id, "split": p.split, "reasoning": p.reasoning, "final_answer": p.final_answer}
+    return {
+        **p.source,
+        "id": p.id,
+        "split": p.split,
+        "reasoning": p.reasoning,
+        "final_answer": p.final_answer,
+    }
 
 
 def rejected_row(r: Rejection) -> dict[str, Any]:
@@ -64,7 +72,12 @@ def package_versions() -> dict[str, str]:
 
 
 def build_report(
-    result: CleanResult, config: CleanConfig, *, dataset: str, input_hashes: Mapping[str, str], seconds: float
+    result: CleanResult,
+    config: CleanConfig,
+    *,
+    dataset: str,
+    input_hashes: Mapping[str, str],
+    seconds: float,
 ) -> dict[str, Any]:
     bands, rows = result.bands_rows
     per_split: dict[str, dict[str, Any]] = {}
@@ -90,7 +103,9 @@ def build_report(
             "dedup": asdict(config.dedup),
             "lsh_bands": bands,
             "lsh_rows": rows,
-            "lsh_detection_at_threshold": detection_probability(config.dedup.threshold, bands, rows),
+            "lsh_detection_at_threshold": detection_probability(
+                config.dedup.threshold, bands, rows
+            ),
         },
         "near_duplicate_clusters": len(result.clusters),
         "contaminated_train_rows": len(result.overlaps),
@@ -134,12 +149,19 @@ def render_markdown(result: CleanResult, report: Mapping[str, Any]) -> str:
         by_check.setdefault(r.check, []).append(r)
     for check, rejections in sorted(by_check.items()):
         lines += ["", f"## {check} ({len(rejections)})", "", "| id | reason |", "|---|---|"]
-        for r in rejections[:EXAMPLES_PER_CHECK]:
+        shown = len(rejections) if check in LISTED_IN_FULL else EXAMPLES_PER_CHECK
+        for r in rejections[:shown]:
             lines.append(f"| {r.id} | {_cell(r.reason)} |")
-        if len(rejections) > EXAMPLES_PER_CHECK:
-            lines.append(f"| … | {len(rejections) - EXAMPLES_PER_CHECK} more in rejected.jsonl |")
+        if len(rejections) > shown:
+            lines.append(f"| … | {len(rejections) - shown} more in rejected.jsonl |")
     if result.clusters:
-        lines += ["", f"## near-duplicate clusters ({len(result.clusters)})", "", "| kept | members |", "|---|---|"]
+        lines += [
+            "",
+            f"## near-duplicate clusters ({len(result.clusters)})",
+            "",
+            "| kept | members |",
+            "|---|---|",
+        ]
         for c in result.clusters[:EXAMPLES_PER_CHECK]:
             lines.append(f"| {c.kept} | {', '.join(c.members)} |")
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()), ""]

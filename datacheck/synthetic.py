@@ -49,6 +49,7 @@ class Difficulty:
     max_factor: int = 4  # * and / operands are drawn from 2..max_factor
     max_value: int = 99  # every intermediate result stays in 0..max_value
     operations: tuple[Op, ...] = ("+", "-", "*")
+    phrasings: int = 3  # how many wordings of each sentence kind are used (template variety)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +112,16 @@ def _draw_template(d: Difficulty, rng: random.Random) -> Template:
     name, other = rng.sample(NAMES, 2)
     n_steps = rng.randint(d.min_steps, d.max_steps)
     steps = []
+
+    def wording(options: Sequence[str]) -> int:
+        return rng.randrange(min(len(options), d.phrasings))
+
     for _ in range(n_steps):
         op = rng.choice(d.operations)
-        steps.append((op, rng.randrange(len(STEP[op]))))
+        steps.append((op, wording(STEP[op])))
     return Template(
-        name, other, rng.choice(ITEMS), rng.randrange(len(START)), tuple(steps),
-        rng.randrange(len(QUESTION)),
-    )  # fmt: skip
+        name, other, rng.choice(ITEMS), wording(START), tuple(steps), wording(QUESTION)
+    )
 
 
 def render(template: Template, numbers: Sequence[int]) -> tuple[str, str]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from reasoneval.prompting import STOP_STRINGS, THINK_CLOSE
+
 __all__ = [
     "Extraction",
     "extract_answer",
@@ -51,10 +53,12 @@ _FINAL_BEFORE = re.compile(r"final[ \t]{1,3}$")
 # The look-behind stops matches from starting inside another numeral, which keeps finditer
 # linear on inputs such as "1,1,1,...".
 _NUMERAL = re.compile(
-    r"(?<![0-9,.])(?P<neg>[-\u2212])?\$?(?P<int>[0-9][0-9,]{0,60})(?P<dec>\.[0-9]{1,40})?"
+    r"(?<![0-9,.])(?P<neg>[-\u2212])?\$?(?P<int>[0-9][0-9,]{0,60}|(?=\.[0-9]))(?P<dec>\.[0-9]{1,40})?"
     r"(?:[ \t]{0,2}/[ \t]{0,2}(?P<den>[0-9]{1,40}(?:\.[0-9]{1,40})?))?",
 )
-_NUMERAL_CHARS = frozenset("0123456789,./ \t$-\u2212")
+_TRAILING_NON_DIGITS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ \t\r\n.,!?*$#:;()[]{}<>/\\_-'\"%=+`~|&^@"
+)
 _THOUSANDS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
 _LEAD_NUMERAL = re.compile(
     r"(?P<mixed>[0-9]{1,9})[ \t]{1,2}(?P<mnum>[0-9]{1,9})/(?P<mden>[0-9]{1,9})(?![0-9/])"
@@ -113,7 +117,7 @@ def _box_content(text: str, start: int) -> str | None:
 
 
 def _clean(text: str) -> str:
-    """Lowercase, unwrap LaTeX/markdown, drop currency, percent and thousands separators' noise."""
+    """Lowercase, unwrap \\boxed/\\text/\\frac and markdown, drop currency symbols."""
     s = text.strip().lower()
     if "\\" in s or "{" in s:
         for _ in range(3):  # nested \boxed{\text{...}}
@@ -244,8 +248,10 @@ def _lead_value(s: str) -> tuple[Fraction | None, str]:
 
 
 def _canonical(value: Fraction) -> str | None:
-    """"-3", "0.75" (exact terminating decimals), "1/3"; None past the size limit, so that
-    every canonical string parses back to itself (normalize is idempotent)."""
+    """The canonical string: "-3", "0.75" (exact, for terminating decimals) or "1/3".
+
+    None past the size limit, so that every canonical string parses back to itself.
+    """
     num, den = value.numerator, value.denominator
     if len(str(abs(num))) > _MAX_DIGITS or len(str(den)) > _MAX_DIGITS:
         return None
@@ -363,15 +369,17 @@ def _rfind_all(low: str, word: str) -> list[int]:
 def _find_markers(text: str) -> list[tuple[int, str, int]]:
     """(position, marker name, where its answer starts) for each candidate strict marker."""
     low = _lowered(text)
-    found = [(i, "####", i + 4) for i in _rfind_all(low, "####")]
-    for word in ("\\boxed", "\\fbox"):
+    found: list[tuple[int, str, int]] = []
+    if "####" in low:  # `in` checks first: most responses carry one or two marker kinds
+        found += [(i, "####", i + 4) for i in _rfind_all(low, "####")]
+    for word in ("\\boxed", "\\fbox") if "\\" in low else ():
         for i in _rfind_all(low, word):
             j = i + len(word)
             while j < len(low) and j < i + len(word) + 3 and low[j] in " \t":
                 j += 1
             if low.startswith("{", j):
                 found.append((i, "boxed", j + 1))
-    for i in _rfind_all(low, "answer"):
+    for i in _rfind_all(low, "answer") if "answer" in low else ():
         end = i + 6
         if low.startswith(">", end) and low.startswith("<", i - 1):
             found.append((i - 1, "answer_tag", end + 1))
@@ -381,12 +389,23 @@ def _find_markers(text: str) -> list[tuple[int, str, int]]:
             found.append((i, "final_answer", end))
         elif m := _COLON_AFTER.match(low, end):
             found.append((i, "answer_colon", m.end()))
-    for word in ("a:", "a\uff1a"):
+    for word in ("a:", "a\uff1a") if "a:" in low or "a\uff1a" in low else ():
         for i in _rfind_all(low, word):
             if _LINE_START_BEFORE.search(low, max(0, i - 12), i):
                 found.append((i, "a_colon", i + 2))
     found.sort(reverse=True)
     return found
+
+
+def _only_number(segment: str) -> tuple[str, str] | None:
+    """The value of the one numeral in a short segment; None when there are none or several."""
+    found = list(_NUMERAL.finditer(segment[:_SEGMENT]))
+    if len(found) != 1 or found[0].group("neg"):
+        return None
+    m = found[0]
+    value = _numeral_value(m.group("int"), m.group("dec"), m.group("den"), last=False)
+    canonical = _canonical(value) if value is not None else None
+    return (canonical, segment.strip(_RAW_TRIM)) if canonical is not None else None
 
 
 def _marker_segment(text: str, name: str, start: int) -> tuple[str, bool] | None:
@@ -397,11 +416,10 @@ def _marker_segment(text: str, name: str, start: int) -> tuple[str, bool] | None
     if name == "answer_tag":
         close = text.find("</answer>", start, start + _SEGMENT + 20)
         return text[start : close if close >= 0 else start + _SEGMENT], False
-    if name == "final_answer":
-        # "**Final Answer:**\n\n18": the answer may sit on the next non-empty line.
-        limit = start + 16
-        while start < len(text) and start < limit and text[start] in " \t*:_#\n\r":
-            start += 1
+    # "**Final Answer:**\n\n18": the answer may sit on the next non-empty line.
+    limit = start + 16
+    while start < len(text) and start < limit and text[start] in " \t*:_#\n\r":
+        start += 1
     end = text.find("\n", start, start + _SEGMENT)
     segment = text[start : end if end >= 0 else start + _SEGMENT]
     if name == "the_answer_is":
@@ -412,19 +430,32 @@ def _marker_segment(text: str, name: str, start: int) -> tuple[str, bool] | None
 
 def _last_number(text: str) -> tuple[str, str] | None:
     """lm-eval-style flexible extraction: the last numeral in the text."""
-    stop = max(text.rfind(d) for d in "0123456789") + 1  # ten memchr scans beat one regex
-    if stop == 0:
-        return None
-    start = stop - 1
-    while start > 0 and stop - start < 150 and text[start - 1] in _NUMERAL_CHARS:
-        start -= 1
+    # Find the last digit without a regex: strip common trailing non-digits (one C call), and
+    # only when something unusual remains, ten memchr scans.
+    stop = len(text.rstrip(_TRAILING_NON_DIGITS))
+    if stop == 0 or not "0" <= text[stop - 1] <= "9":
+        t = text
+        stop = 1 + max(
+            t.rfind("0"), t.rfind("1"), t.rfind("2"), t.rfind("3"), t.rfind("4"),
+            t.rfind("5"), t.rfind("6"), t.rfind("7"), t.rfind("8"), t.rfind("9"),
+        )  # fmt: skip
+        if stop == 0:
+            return None
+    # Inside a run of [0-9,.] only the run's first character can start a numeral (the
+    # look-behind), so the last numeral starts just before that run ("-$"), or, when the run is
+    # a denominator ("3 / 4"), just before the numerator's run.
+    start = len(text[:stop].rstrip("0123456789,."))
+    head_start = max(0, start - 3)
+    head = text[head_start:start].rstrip(" \t")
+    if head.endswith("/"):
+        slash = head_start + len(head) - 1
+        start = len(text[:slash].rstrip(" \t").rstrip("0123456789,."))
     last = None
-    for last in _NUMERAL.finditer(text, start, stop):  # noqa: B007 - we want the final match
+    for last in _NUMERAL.finditer(text, max(0, start - 2), stop):  # noqa: B007 - the final match
         pass
     window = 256
-    while last is None:
+    while last is None:  # rare: the run holds no numeral (",5"); widen until one is found
         start = max(0, stop - window)
-        last = None
         for last in _NUMERAL.finditer(text, start, stop):  # noqa: B007 - we want the final match
             pass
         if last is not None or start == 0:
@@ -432,6 +463,10 @@ def _last_number(text: str) -> tuple[str, str] | None:
         window *= 8
     if last is None:
         return None
+    if not last.group("neg") and not last.group("den"):
+        plain = _plain_value(last.group())
+        if plain is not None:
+            return plain, last.group().strip()
     value = _numeral_value(last.group("int"), last.group("dec"), last.group("den"), last=True)
     if value is None:
         return None
@@ -443,16 +478,17 @@ def _last_number(text: str) -> tuple[str, str] | None:
     return (canonical, last.group().strip()) if canonical is not None else None
 
 
-def extract_answer(text: str, *, flexible: bool = True) -> Extraction | None:
-    """The answer a response commits to: the last strict marker with a value, else the last number."""
-    if not text:
-        return None
+def _extract(text: str, flexible: bool) -> Extraction | None:
     for _, name, start in _find_markers(text)[:_MAX_MARKERS]:
         found = _marker_segment(text, name, start)
         if found is None:
             continue
         segment, clean = found
         parsed = _segment_value(segment, clean=clean)
+        if parsed is None and name in ("boxed", "answer_tag", "final_answer"):
+            # Prose with one numeral: "\boxed{\text{Janet makes } 18}", "Final answer: She has 18."
+            cut = _SENTENCE_END.search(segment) if name == "final_answer" else None
+            parsed = _only_number(segment[: cut.start()] if cut else segment)
         if parsed is not None:
             return Extraction(value=parsed[0], raw=parsed[1], strategy="strict", marker=name)
     if not flexible:
@@ -461,6 +497,27 @@ def extract_answer(text: str, *, flexible: bool = True) -> Extraction | None:
     if last is None:
         return None
     return Extraction(value=last[0], raw=last[1], strategy="flexible", marker="last_number")
+
+
+def extract_answer(text: str, *, flexible: bool = True) -> Extraction | None:
+    """The answer a response commits to: the last strict marker with a value, else the last number.
+
+    Text after an end-of-turn token is not part of the response. When the reasoning is closed
+    with </think>, the answer is looked for after it first: markers inside the thinking are
+    drafts ("the answer is 20? no...").
+    """
+    if not text:
+        return None
+    for stop in STOP_STRINGS:
+        cut = text.find(stop)
+        if cut >= 0:
+            text = text[:cut]
+    close = text.rfind(THINK_CLOSE)
+    if close >= 0:
+        after = _extract(text[close + len(THINK_CLOSE) :], flexible)
+        if after is not None:
+            return after
+    return _extract(text, flexible)
 
 
 def parse_gold(gold: str) -> str | None:
@@ -481,9 +538,11 @@ def is_equivalent(pred: str | None, gold: str | None, *, rel_tol: float = 1e-6) 
         return False
     if a == b:
         return True
+    if "/" not in a and "/" not in b and "." not in a and "." not in b:
+        return False  # unequal integers: no tolerance, or 1000000 would equal 1000001
     fa, fb = to_fraction(a), to_fraction(b)
     if fa is None or fb is None or fa.denominator == fb.denominator == 1:
-        return False  # unequal integers: no tolerance, or 1000000 would equal 1000001
+        return False
     return math.isclose(float(fa), float(fb), rel_tol=rel_tol, abs_tol=1e-12)
 
 

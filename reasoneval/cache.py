@@ -93,9 +93,7 @@ class GenerationCache:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lines = [
-            json.dumps(
-                {"key": key, "completions": [asdict(c) for c in comps]}, ensure_ascii=False
-            )
+            json.dumps({"key": key, "completions": [asdict(c) for c in comps]}, ensure_ascii=False)
             + "\n"
             for key, comps in entries.items()
         ]

@@ -41,6 +41,8 @@ class Comparison:
     seed: int
     n_boot: int
     passed: bool
+    baseline_samples: tuple[int, int]  # (fewest, most) samples per item
+    candidate_samples: tuple[int, int]
 
     def text(self) -> str:
         verdict = (
@@ -48,8 +50,13 @@ class Comparison:
             if self.passed
             else "FAIL: regression beyond the margin"
         )
+
+        def k(r: tuple[int, int]) -> str:
+            return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]} (uneven)"
+
         lines = [
-            f"items {self.n_items}",
+            f"items {self.n_items}; samples per item: baseline {k(self.baseline_samples)}, "
+            f"candidate {k(self.candidate_samples)}",
             f"baseline  accuracy {100 * self.baseline_accuracy:.2f}%",
             f"candidate accuracy {100 * self.candidate_accuracy:.2f}%",
             f"delta {100 * self.delta:+.2f} points, paired 95% bootstrap CI "
@@ -127,6 +134,8 @@ def compare_results(
         seed=seed,
         n_boot=n_boot,
         passed=lo >= -margin - 1e-12,  # tolerance: float quantiles of identical files are -0.0
+        baseline_samples=(min(map(len, baseline.values())), max(map(len, baseline.values()))),
+        candidate_samples=(min(map(len, candidate.values())), max(map(len, candidate.values()))),
     )
 
 

@@ -145,8 +145,13 @@ def baseline_gate(
 
     from reasoneval.compare import compare_results
 
-    c = compare_results(original_results(baseline_samples), original_results(candidate_samples),
-                        margin_points=margin_points, seed=seed, n_boot=N_BOOT)
+    c = compare_results(
+        original_results(baseline_samples),
+        original_results(candidate_samples),
+        margin_points=margin_points,
+        seed=seed,
+        n_boot=N_BOOT,
+    )
     desc = (
         f"accuracy non-inferior to baseline within {margin_points:g} points: "
         f"{100 * c.candidate_accuracy:.2f}% vs {100 * c.baseline_accuracy:.2f}%, "

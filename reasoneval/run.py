@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reasoneval import provenance
 from reasoneval.backends.base import BackendName, SamplingConfig
@@ -27,6 +27,10 @@ from reasoneval.layers import LayerOptions, build_layers, parse_layers
 from reasoneval.layers.base import GenRequest, LayerResult, RunContext
 from reasoneval.records import Generation, Problem, ScoredSample
 from reasoneval.report import SCHEMA_VERSION, atomic_write_text, layers_json, write_report
+
+if TYPE_CHECKING:
+    from reasoneval.answers import Extraction
+    from reasoneval.layers.sensitivity import SensitivityConfig
 
 ORIGINAL = "original"
 CACHE_FILE = "cache/generations.jsonl"
@@ -45,14 +49,21 @@ class RunConfig:
     margin_points: float = 2.0
     gates: tuple[Gate, ...] = ()
     trust_remote_code: bool = False
-    chunk_size: int = 64  # prompts per generate call: the unit of progress the cache saves
+    # Prompts per generate call, the unit of progress the cache saves. None: 512 for vLLM, whose
+    # scheduler wants large batches, 64 for HF, which pads each batch to its longest prompt.
+    chunk_size: int | None = None
+    sensitivity_config: SensitivityConfig | None = None  # None: the layer's defaults
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", type=Path, help="model directory or PEFT adapter directory")
-    p.add_argument("--layers", default="accuracy", help="comma-separated: accuracy,traces,sensitivity")
+    p.add_argument(
+        "--layers", default="accuracy", help="comma-separated: accuracy,traces,sensitivity"
+    )
     p.add_argument("--dataset", default="gsm8k", help="gsm8k, synthetic, or a JSONL file")
-    p.add_argument("--data-dir", type=Path, help="local GSM8K copy (default: $GSM8K_DIR, else the hub)")
+    p.add_argument(
+        "--data-dir", type=Path, help="local GSM8K copy (default: $GSM8K_DIR, else the hub)"
+    )
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int, help="evaluate the first N problems")
     p.add_argument("--question-field", default="question")
@@ -68,37 +79,88 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--baseline", type=Path, help="a previous run directory to gate against")
     p.add_argument("--margin", type=float, default=2.0, help="allowed accuracy drop, in points")
-    p.add_argument("--gate", action="append", default=[],
-                   help="METRIC<=VALUE | METRIC>=VALUE | METRIC<=baseline+DELTA (repeatable)")
-    p.add_argument("--chunk-size", type=int, default=64, help="prompts per generate call")
+    p.add_argument(
+        "--gate",
+        action="append",
+        default=[],
+        help="METRIC<=VALUE | METRIC>=VALUE | METRIC<=baseline+DELTA (repeatable)",
+    )
+    p.add_argument(
+        "--chunk-size", type=int, help="prompts per generate call (default: vllm 512, hf 64)"
+    )
+    p.add_argument("--sensitivity-families", help="comma-separated variant families (default: all)")
+    p.add_argument("--sensitivity-max-variants", type=int, help="variants per problem, at most")
+    p.add_argument(
+        "--variants-file",
+        type=Path,
+        action="append",
+        default=[],
+        help="GSM-Plus-layout JSONL of external variants (repeatable)",
+    )
     p.add_argument("--trust-remote-code", action="store_true")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    for flag, value, low in (("--samples", args.samples, 1), ("--max-new-tokens",
-                             args.max_new_tokens, 1), ("--chunk-size", args.chunk_size, 1),
-                             ("--few-shot", args.few_shot, 0)):
+    for flag, value, low in (
+        ("--samples", args.samples, 1),
+        ("--max-new-tokens", args.max_new_tokens, 1),
+        ("--chunk-size", 1 if args.chunk_size is None else args.chunk_size, 1),
+        ("--few-shot", args.few_shot, 0),
+    ):
         if value < low:
             raise InputError(f"{flag} must be at least {low}, got {value}")
+    layers = parse_layers(args.layers)
     if args.samples > 1 and args.temperature == 0.0:
-        print("reasoneval run: note: --samples > 1 with temperature 0 repeats one greedy answer",
-              file=sys.stderr)
+        print(
+            "reasoneval run: note: --samples > 1 with temperature 0 repeats one greedy answer",
+            file=sys.stderr,
+        )
     return RunConfig(
         checkpoint=args.checkpoint,
         out=args.out,
-        layers=parse_layers(args.layers),
-        dataset=DatasetSpec(args.dataset, args.split, args.data_dir, args.limit,
-                            args.question_field, args.answer_field, args.id_field, args.seed),
+        layers=layers,
+        dataset=DatasetSpec(
+            args.dataset,
+            args.split,
+            args.data_dir,
+            args.limit,
+            args.question_field,
+            args.answer_field,
+            args.id_field,
+        ),
         backend=args.backend,
-        sampling=SamplingConfig(n=args.samples, temperature=args.temperature, top_p=args.top_p,
-                                max_new_tokens=args.max_new_tokens, seed=args.seed),
+        sampling=SamplingConfig(
+            n=args.samples,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            max_new_tokens=args.max_new_tokens,
+            seed=args.seed,
+        ),
         few_shot=args.few_shot,
         baseline=args.baseline,
         margin_points=args.margin,
         gates=tuple(parse_gate(g) for g in args.gate),
         trust_remote_code=args.trust_remote_code,
         chunk_size=args.chunk_size,
+        sensitivity_config=_sensitivity_config(args) if "sensitivity" in layers else None,
     )
+
+
+def _sensitivity_config(args: argparse.Namespace) -> SensitivityConfig:
+    from reasoneval.layers.sensitivity import SensitivityConfig
+    from reasoneval.variants import parse_families
+
+    config = SensitivityConfig()
+    if args.sensitivity_families:
+        config = replace(config, families=parse_families(args.sensitivity_families))
+    if args.sensitivity_max_variants is not None:
+        if args.sensitivity_max_variants < 1:
+            raise InputError("--sensitivity-max-variants must be at least 1")
+        config = replace(config, max_per_item=args.sensitivity_max_variants)
+    for path in args.variants_file:
+        if not path.is_file():
+            raise InputError(f"--variants-file not found: {path}")
+    return replace(config, external_files=tuple(args.variants_file))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,31 +183,48 @@ def _unique_prompts(requests: Sequence[GenRequest], k: int) -> dict[str, int]:
     return needed
 
 
-def _generate(cfg: RunConfig, needed: dict[str, int], identity: str,
-              cache: GenerationCache) -> dict[str, int]:
+def _generate(
+    cfg: RunConfig, needed: dict[str, int], identity: str, cache: GenerationCache
+) -> dict[str, int]:
     """Fill the cache for every (prompt, n); the backend loads only when something is missing."""
     from tqdm import tqdm
 
     keys = {p: cache_key(identity, p, replace(cfg.sampling, n=n)) for p, n in needed.items()}
     missing = [p for p in needed if keys[p] not in cache]
-    stats = {"unique_prompts": len(needed), "from_cache": len(needed) - len(missing),
-             "generated_this_run": 0}
+    stats = {
+        "unique_prompts": len(needed),
+        "from_cache": len(needed) - len(missing),
+        "generated_this_run": 0,
+    }
     if not missing:
         return stats
     from reasoneval.backends import load_backend
 
-    backend = load_backend(cfg.backend, str(cfg.checkpoint), seed=cfg.sampling.seed,
-                           trust_remote_code=cfg.trust_remote_code)
-    bar = tqdm(total=len(needed), initial=stats["from_cache"], desc="generating", unit="prompt",
-               file=sys.stderr, dynamic_ncols=True)
+    backend = load_backend(
+        cfg.backend,
+        str(cfg.checkpoint),
+        seed=cfg.sampling.seed,
+        trust_remote_code=cfg.trust_remote_code,
+    )
+    chunk_size = cfg.chunk_size or (512 if cfg.backend == "vllm" else 64)
+    bar = tqdm(
+        total=len(needed),
+        initial=stats["from_cache"],
+        desc="generating",
+        unit="prompt",
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     try:
         for n in sorted({needed[p] for p in missing}):
             group = [p for p in missing if needed[p] == n]
-            for start in range(0, len(group), cfg.chunk_size):
-                chunk = group[start:start + cfg.chunk_size]
+            for start in range(0, len(group), chunk_size):
+                chunk = group[start : start + chunk_size]
                 outputs = backend.generate(chunk, replace(cfg.sampling, n=n))
                 if len(outputs) != len(chunk) or any(len(o) != n for o in outputs):
-                    raise RuntimeError(f"backend {backend.name} returned the wrong number of samples")
+                    raise RuntimeError(
+                        f"backend {backend.name} returned the wrong number of samples"
+                    )
                 cache.put_many({keys[p]: o for p, o in zip(chunk, outputs, strict=True)})
                 stats["generated_this_run"] += len(chunk)
                 bar.update(len(chunk))
@@ -155,36 +234,62 @@ def _generate(cfg: RunConfig, needed: dict[str, int], identity: str,
     return stats
 
 
-def _score(requests: Sequence[GenRequest], needed: dict[str, int], identity: str,
-           cfg: RunConfig, cache: GenerationCache) -> tuple[list[ScoredSample], list[Any]]:
+def _score(
+    requests: Sequence[GenRequest],
+    needed: dict[str, int],
+    identity: str,
+    cfg: RunConfig,
+    cache: GenerationCache,
+) -> tuple[list[ScoredSample], list[Extraction | None]]:
     from reasoneval.answers import score_response
 
-    samples, extractions = [], []
+    samples: list[ScoredSample] = []
+    extractions: list[Extraction | None] = []
     for r in requests:
-        completions = cache.get(cache_key(identity, r.prompt, replace(cfg.sampling,
-                                                                      n=needed[r.prompt])))
+        completions = cache.get(
+            cache_key(identity, r.prompt, replace(cfg.sampling, n=needed[r.prompt]))
+        )
         assert completions is not None  # _generate filled every key
         count = cfg.sampling.n if r.variant == ORIGINAL else 1
         for i, comp in enumerate(completions[:count]):
             gen = Generation(r.id, r.variant, i, r.prompt, prompt_hash(r.prompt), comp)
             extraction, correct = score_response(comp.text, r.gold)
-            samples.append(ScoredSample(gen, r.gold, extraction.value if extraction else None,
-                                        extraction.strategy if extraction else None, correct))
+            samples.append(
+                ScoredSample(
+                    gen,
+                    r.gold,
+                    extraction.value if extraction else None,
+                    extraction.strategy if extraction else None,
+                    correct,
+                )
+            )
             extractions.append(extraction)
     return samples, extractions
 
 
-def _sample_rows(samples: Sequence[ScoredSample], extractions: Sequence[Any],
-                 results: Sequence[LayerResult]) -> list[dict[str, Any]]:
+def _sample_rows(
+    samples: Sequence[ScoredSample],
+    extractions: Sequence[Extraction | None],
+    results: Sequence[LayerResult],
+) -> list[dict[str, Any]]:
     rows = []
     for s, ext in zip(samples, extractions, strict=True):
         g, c = s.generation, s.generation.completion
         row: dict[str, Any] = {
-            "id": g.id, "variant": g.variant, "sample_index": g.sample_index,
-            "prompt_hash": g.prompt_hash, "prompt": g.prompt, "response": c.text,
-            "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
-            "completion_tokens": c.completion_tokens, "gold": s.gold, "extracted": s.extracted,
-            "strategy": s.strategy, "marker": ext.marker if ext else None, "correct": s.correct,
+            "id": g.id,
+            "variant": g.variant,
+            "sample_index": g.sample_index,
+            "prompt_hash": g.prompt_hash,
+            "prompt": g.prompt,
+            "response": c.text,
+            "finish_reason": c.finish_reason,
+            "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens,
+            "gold": s.gold,
+            "extracted": s.extracted,
+            "strategy": s.strategy,
+            "marker": ext.marker if ext else None,
+            "correct": s.correct,
         }
         for result in results:  # a layer's per-sample object, e.g. traces' {"trace": {...}}
             extra = result.per_sample.get((g.id, g.variant, g.sample_index), {})
@@ -206,49 +311,66 @@ def execute(cfg: RunConfig) -> int:
     model = provenance.describe_model(cfg.checkpoint, cfg.trust_remote_code)
     tokenizer = provenance.load_tokenizer(model, cfg.trust_remote_code)
     backend_name = provenance.resolve_backend(cfg.backend)
-    ctx = RunContext(tokenizer, cfg.sampling.seed, cfg.sampling.n,
-                     "few-shot" if shots else "zero-shot")
-    layers = build_layers(cfg.layers, LayerOptions(few_shot=shots))
+    ctx = RunContext(
+        tokenizer, cfg.sampling.seed, cfg.sampling.n, "few-shot" if shots else "zero-shot"
+    )
+    layers = build_layers(cfg.layers, LayerOptions(shots, cfg.sensitivity_config))
     requests = [r for layer in layers for r in layer.requests(problems, ctx)]
     needed = _unique_prompts(requests, cfg.sampling.n)
     identity = f"{backend_name}:{model['fingerprint']}"
     cache = GenerationCache(cfg.out / CACHE_FILE)
     gen_started = time.time()
-    gen_stats = _generate(replace(cfg, backend=backend_name), needed, identity, cache)
+    gen_stats = _generate(replace(cfg, backend=backend_name), needed, identity, cache)  # type: ignore[arg-type]
     gen_seconds = time.time() - gen_started
     samples, extractions = _score(requests, needed, identity, cfg, cache)
     results = [layer.evaluate(problems, samples, ctx) for layer in layers]
     rows = _sample_rows(samples, extractions, results)
-    atomic_write_text(cfg.out / "samples.jsonl",
-                      "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    atomic_write_text(
+        cfg.out / "samples.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    )
     report = _report(cfg, problems, model, tokenizer, backend_name, results)
-    report["generation"] = {**gen_stats, "seconds": round(gen_seconds, 3),
-                            "completion_tokens": sum(s.generation.completion.completion_tokens
-                                                     for s in samples)}
+    report["generation"] = {
+        **gen_stats,
+        "seconds": round(gen_seconds, 3),
+        "completion_tokens": sum(s.generation.completion.completion_tokens for s in samples),
+    }
     outcomes = _gates(cfg, report, baseline)
     report["gates"] = [o.json() for o in outcomes]
     report["timing"] = {"started": started, "seconds": round(time.time() - started, 3)}
     write_report(cfg.out, report, results, rows)
     for o in outcomes:
-        print(f"reasoneval run: gate {'PASS' if o.passed else 'FAIL'}: {o.description}",
-              file=sys.stderr)
+        print(
+            f"reasoneval run: gate {'PASS' if o.passed else 'FAIL'}: {o.description}",
+            file=sys.stderr,
+        )
     return 0 if all(o.passed for o in outcomes) else 1
 
 
-def _gates(cfg: RunConfig, report: dict[str, Any],
-           baseline: tuple[dict[str, Any], Path] | None) -> list[GateOutcome]:
+def _gates(
+    cfg: RunConfig, report: dict[str, Any], baseline: tuple[dict[str, Any], Path] | None
+) -> list[GateOutcome]:
     outcomes = []
     if baseline is not None:
-        outcome, summary = baseline_gate(baseline[1], cfg.out / "samples.jsonl",
-                                         margin_points=cfg.margin_points, seed=cfg.sampling.seed)
+        outcome, summary = baseline_gate(
+            baseline[1],
+            cfg.out / "samples.jsonl",
+            margin_points=cfg.margin_points,
+            seed=cfg.sampling.seed,
+        )
         report["comparison"] = summary
         outcomes.append(outcome)
     outcomes += [check_gate(g, report, baseline[0] if baseline else None) for g in cfg.gates]
     return outcomes
 
 
-def _report(cfg: RunConfig, problems: Sequence[Problem], model: dict[str, Any], tokenizer: Any,
-            backend_name: str, results: Sequence[LayerResult]) -> dict[str, Any]:
+def _report(
+    cfg: RunConfig,
+    problems: Sequence[Problem],
+    model: dict[str, Any],
+    tokenizer: Any,
+    backend_name: str,
+    results: Sequence[LayerResult],
+) -> dict[str, Any]:
     ds = cfg.dataset
     return {
         "schema_version": SCHEMA_VERSION,
@@ -261,7 +383,13 @@ def _report(cfg: RunConfig, problems: Sequence[Problem], model: dict[str, Any], 
         "seed": cfg.sampling.seed,
         "sampling": asdict(cfg.sampling),
         "prompt_style": {"few_shot": cfg.few_shot},
-        "dataset": {"name": ds.name, "split": ds.split, "limit": ds.limit,
-                    "n_problems": len(problems), "sha256": dataset_hash(problems)},
+        "layer_options": provenance.layer_options(cfg),
+        "dataset": {
+            "name": ds.name,
+            "split": ds.split,
+            "limit": ds.limit,
+            "n_problems": len(problems),
+            "sha256": dataset_hash(problems),
+        },
         "layers": layers_json(results),
     }

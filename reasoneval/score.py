@@ -75,10 +75,12 @@ def write_jsonl_atomic(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
         raise
 
 
-def _field(row: Mapping[str, Any], name: str, index: int) -> str:
+def _field(row: Mapping[str, Any], name: str, index: int, *, nullable: bool = False) -> str:
     if name not in row:
         raise InputError(f"row {index}: missing field {name!r}")
     value = row[name]
+    if value is None and nullable:
+        return ""  # a failed generation: scored as an invalid answer, not dropped
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InputError(f"row {index}: field {name!r} must be a string or number")
     return str(value)
@@ -98,7 +100,7 @@ def score_rows(
     scored: list[dict[str, Any]] = []
     correct = invalid = strict = 0
     for index, row in enumerate(rows, 1):
-        response = _field(row, response_field, index)
+        response = _field(row, response_field, index, nullable=True)
         gold_text = _field(row, gold_field, index)
         gold = parse_gold(gold_text)
         if gold is None:

@@ -64,6 +64,9 @@ class TinyModelConfig:
     # Wider than the usual 0.02 so random logits are far apart: greedy decoding then does not
     # hinge on float rounding, and vLLM and transformers pick the same tokens.
     initializer_range: float = 0.2
+    # Embedding rows beyond the tokenizer (Qwen pads 151,665 tokens to 151,936); None: the
+    # tokenizer's size rounded up to a multiple of 64. Extra rows are ids no text maps to.
+    model_vocab_size: int | None = None
 
 
 _NAMES = ("Ava", "Ben", "Carla", "Dev", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jon")
@@ -143,11 +146,12 @@ def build_tiny_model(
     corpus: Iterable[str] | None = None,
     max_position_embeddings: int = 2048,
     initializer_range: float = 0.2,
+    model_vocab_size: int | None = None,
 ) -> Path:
     """Write a loadable Qwen2 checkpoint (safetensors + tokenizer + chat template) to ``out_dir``."""
     cfg = TinyModelConfig(
         seed, hidden_size, num_layers, num_heads, num_kv_heads, intermediate_size,
-        vocab_size, max_position_embeddings, initializer_range,
+        vocab_size, max_position_embeddings, initializer_range, model_vocab_size,
     )  # fmt: skip
     if hidden_size % num_heads or hidden_size // num_heads != 64:
         raise InputError(
@@ -167,7 +171,7 @@ def build_tiny_model(
     texts = list(corpus) if corpus is not None else list(default_corpus(seed=seed))
     corpus_hash = hashlib.sha256("\x00".join(texts).encode()).hexdigest()
     raw_tok = _train_tokenizer(texts, vocab_size)
-    tokenizer = PreTrainedTokenizerFast(
+    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=raw_tok,
         eos_token=IM_END,
         pad_token=PAD_TOKEN,
@@ -180,9 +184,9 @@ def build_tiny_model(
     tokenizer.add_tokens(list(ADDED_TOKENS))
     tokenizer.chat_template = CHAT_TEMPLATE
 
-    eos_id = tokenizer.convert_tokens_to_ids(IM_END)
-    pad_id = tokenizer.convert_tokens_to_ids(PAD_TOKEN)
-    padded_vocab = -(-len(tokenizer) // 64) * 64
+    eos_id: int = tokenizer.convert_tokens_to_ids(IM_END)  # type: ignore[assignment]
+    pad_id: int = tokenizer.convert_tokens_to_ids(PAD_TOKEN)  # type: ignore[assignment]
+    padded_vocab = max(-(-len(tokenizer) // 64) * 64, model_vocab_size or 0)
     config = Qwen2Config(
         vocab_size=padded_vocab,
         hidden_size=hidden_size,
@@ -190,17 +194,16 @@ def build_tiny_model(
         num_hidden_layers=num_layers,
         num_attention_heads=num_heads,
         num_key_value_heads=num_kv_heads,
-        head_dim=hidden_size // num_heads,
         max_position_embeddings=max_position_embeddings,
         initializer_range=initializer_range,
         tie_word_embeddings=True,  # as Qwen2.5-0.5B
         bos_token_id=None,
         eos_token_id=eos_id,
         pad_token_id=pad_id,
-        torch_dtype="float32",
+        dtype="float32",
     )
     torch.manual_seed(seed)
-    model = Qwen2ForCausalLM(config).eval()
+    model = Qwen2ForCausalLM(config).eval()  # type: ignore[no-untyped-call]
     model.generation_config.eos_token_id = eos_id
     model.generation_config.pad_token_id = pad_id
     model.generation_config.bos_token_id = None

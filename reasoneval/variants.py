@@ -189,7 +189,8 @@ def _family(problem: Problem, family: str, cfg: VariantConfig) -> list[Variant]:
         return [Variant(f"numeric-n{j}", family, nq, ngold, few_shot=shots)
                 for j, (nq, ngold) in enumerate(_numeric(problem, cfg))]
     if family == "external":
-        out, seen = [], {}
+        out = []
+        seen: dict[str, int] = {}
         for ev in cfg.external.get(problem.id, ()):
             fam = "gsmplus_" + re.sub(r"[^a-z0-9]+", "_", ev.perturbation_type.lower()).strip("_")
             j = seen[fam] = seen.get(fam, -1) + 1

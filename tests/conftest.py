@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from reasoneval.backends import Backend
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +33,7 @@ def gsm8k_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def vllm_tiny_backend(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
+def vllm_tiny_backend(tiny_model_dir: Path) -> Iterator[Backend]:
     """One vLLM engine on the tiny model for the whole session (start-up costs ~25 s on 2 cores)."""
     pytest.importorskip("vllm")
     from reasoneval.backends import load_backend

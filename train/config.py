@@ -70,9 +70,10 @@ C = TypeVar("C", bound=RunConfig)
 
 
 def make_config_parser(config_cls: type[C], prog: str) -> Any:
-    from trl import TrlParser
+    from trl.scripts.utils import TrlParser
 
-    parser = TrlParser([config_cls], prog=prog)
+    dataclass_types: list[Any] = [config_cls]
+    parser = TrlParser(dataclass_types, prog=prog)
     # The spelling the docs use; TrlParser already accepts `--load_in_4bit false`.
     parser.add_argument("--no-quantize", dest="load_in_4bit", action="store_false")
     return parser
@@ -85,7 +86,8 @@ def parse_config(config_cls: type[C], argv: Sequence[str] | None, prog: str) -> 
     parser = make_config_parser(config_cls, prog)
     try:
         (cfg,) = parser.parse_args_and_config(list(argv) if argv is not None else None)
-    except (ValueError, OSError, yaml.YAMLError) as exc:  # unknown YAML keys, unreadable or non-mapping file
+    # Unknown YAML keys, an unreadable file, or YAML that is not a mapping.
+    except (ValueError, OSError, yaml.YAMLError) as exc:
         raise ConfigError(str(exc)) from exc
     if not isinstance(cfg, config_cls):
         raise TypeError(f"parser returned {type(cfg).__name__}, expected {config_cls.__name__}")
@@ -103,6 +105,8 @@ def check_common(cfg: RunConfig) -> None:
     if not cfg.train_file:
         raise ConfigError("train_file is required")
     if cfg.peft == "none" and cfg.load_in_4bit:
-        raise ConfigError("peft: none (full fine-tuning) cannot train a 4-bit base; set load_in_4bit: false")
+        raise ConfigError(
+            "peft: none (full fine-tuning) cannot train a 4-bit base; set load_in_4bit: false"
+        )
     if cfg.max_steps == 0:
         raise ConfigError("max_steps must be -1 (use epochs) or positive")

@@ -7,11 +7,13 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from datasets import Dataset
+from typing import TYPE_CHECKING, Any
 
 from reasoneval.prompting import build_prompt, format_completion
+
+# `datasets` is imported on use, so a bad input file fails before the heavy imports.
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 
 class TrainDataError(ValueError):
@@ -80,6 +82,8 @@ def select_rows(rows: list[KeptRow], max_samples: int | None, seed: int) -> list
 
 def sft_dataset(rows: list[KeptRow], tokenizer: Any) -> Dataset:
     """Prompt/completion pairs: TRL's SFTTrainer then puts the loss on the completion only."""
+    from datasets import Dataset
+
     eos = tokenizer.eos_token
     if not eos:
         raise TrainDataError("tokenizer has no eos_token; the completion could not be terminated")
@@ -94,6 +98,8 @@ def sft_dataset(rows: list[KeptRow], tokenizer: Any) -> Dataset:
 
 def grpo_dataset(rows: list[KeptRow], tokenizer: Any) -> Dataset:
     """Prompts plus the gold answer, which GRPOTrainer passes to reward functions by column name."""
+    from datasets import Dataset
+
     return Dataset.from_dict(
         {
             "id": [r.id for r in rows],
@@ -103,11 +109,15 @@ def grpo_dataset(rows: list[KeptRow], tokenizer: Any) -> Dataset:
     )
 
 
-def split_train_eval(dataset: Dataset, eval_fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
+def split_train_eval(
+    dataset: Dataset, eval_fraction: float, seed: int
+) -> tuple[Dataset, Dataset | None]:
     if eval_fraction <= 0:
         return dataset, None
     n_eval = max(1, round(len(dataset) * eval_fraction))
     if n_eval >= len(dataset):
-        raise TrainDataError(f"{len(dataset)} rows are too few for a {eval_fraction:.0%} validation split")
+        raise TrainDataError(
+            f"{len(dataset)} rows are too few for a {eval_fraction:.0%} validation split"
+        )
     parts = dataset.train_test_split(test_size=n_eval, seed=seed, shuffle=True)
     return parts["train"], parts["test"]

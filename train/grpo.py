@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sys
 from collections.abc import Sequence
@@ -62,16 +63,22 @@ class GRPORun:
     started_at: str
 
 
-def _check(cfg: GRPORunConfig) -> None:
-    if not cfg.model_name_or_path and cfg.adapter_path:
-        cfg.model_name_or_path = adapter_base_path(cfg.adapter_path)
-    check_common(cfg)
-    if not 0 <= cfg.format_weight <= MAX_FORMAT_WEIGHT:
-        raise ConfigError(f"format_weight must be in [0, {MAX_FORMAT_WEIGHT}] so format cannot outweigh accuracy")
-    if cfg.num_generations < 2:
-        raise ConfigError("num_generations must be >= 2: GRPO's advantage compares samples within a group")
+def _resolve(cfg: GRPORunConfig) -> GRPORunConfig:
+    """The config as run: checked, and with the base model read from the adapter when not given."""
     if cfg.adapter_path and not (Path(cfg.adapter_path) / "adapter_config.json").is_file():
         raise ConfigError(f"{cfg.adapter_path}: no adapter_config.json")
+    if not cfg.model_name_or_path and cfg.adapter_path:
+        cfg = dataclasses.replace(cfg, model_name_or_path=adapter_base_path(cfg.adapter_path))
+    check_common(cfg)
+    if not 0 <= cfg.format_weight <= MAX_FORMAT_WEIGHT:
+        raise ConfigError(
+            f"format_weight must be in [0, {MAX_FORMAT_WEIGHT}] so format cannot outweigh accuracy"
+        )
+    if cfg.num_generations < 2:
+        raise ConfigError(
+            "num_generations must be >= 2: GRPO's advantage compares samples within a group"
+        )
+    return cfg
 
 
 def _use_vllm(cfg: GRPORunConfig, hw: Hardware) -> bool:
@@ -81,7 +88,7 @@ def _use_vllm(cfg: GRPORunConfig, hw: Hardware) -> bool:
 
 
 def training_args(cfg: GRPORunConfig, hw: Hardware, reward_weights: Sequence[float]) -> Any:
-    from trl import GRPOConfig
+    from trl.trainer.grpo_config import GRPOConfig
 
     return GRPOConfig(
         output_dir=cfg.output_dir,
@@ -129,10 +136,15 @@ def _starting_model(cfg: GRPORunConfig, hw: Hardware, tokenizer: Any) -> tuple[A
     """
     if not cfg.adapter_path:
         model = load_base_model(
-            cfg.model_name_or_path, hw, load_in_4bit=cfg.load_in_4bit, trust_remote_code=cfg.trust_remote_code
+            cfg.model_name_or_path,
+            hw,
+            load_in_4bit=cfg.load_in_4bit,
+            trust_remote_code=cfg.trust_remote_code,
         )
         return model, None
-    merged = merge_adapter(cfg.model_name_or_path, cfg.adapter_path, hw, trust_remote_code=cfg.trust_remote_code)
+    merged = merge_adapter(
+        cfg.model_name_or_path, cfg.adapter_path, hw, trust_remote_code=cfg.trust_remote_code
+    )
     merged_dir = save_merged(merged, tokenizer, Path(cfg.output_dir) / MERGED_DIR)
     del merged
     gc.collect()
@@ -149,11 +161,14 @@ def prepare(
     reward_weights: Sequence[float] | None = None,
 ) -> GRPORun:
     """Build the trainer. ``reward_funcs`` replaces the accuracy + format pair (tests use it)."""
-    from transformers import set_seed
-    from trl import GRPOTrainer
-
-    _check(cfg)
+    cfg = _resolve(cfg)
     started_at = now_utc()
+    # Bad rows fail here, before the heavy imports and the model load.
+    rows = select_rows(read_kept_rows(cfg.train_file), cfg.max_samples, cfg.seed)
+
+    from transformers import set_seed
+    from trl.trainer.grpo_trainer import GRPOTrainer
+
     hw = detect_hardware(force_cpu=cfg.force_cpu, optim=cfg.optim)
     set_seed(cfg.seed)
     if reward_funcs is None:
@@ -167,7 +182,6 @@ def prepare(
         samples_per_step=cfg.log_samples_per_step,
         every_n_steps=cfg.logging_steps,
     )
-    rows = select_rows(read_kept_rows(cfg.train_file), cfg.max_samples, cfg.seed)
     tokenizer = load_tokenizer(cfg.model_name_or_path, trust_remote_code=cfg.trust_remote_code)
     # Prompts are padded on the left for generation; completions follow them directly.
     tokenizer.padding_side = "left"
@@ -175,7 +189,7 @@ def prepare(
     model, merged_base = _starting_model(cfg, hw, tokenizer)
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=sample_log.wrapped,
+        reward_funcs=list[Any](sample_log.wrapped),
         args=training_args(cfg, hw, weights),
         train_dataset=dataset,
         processing_class=tokenizer,

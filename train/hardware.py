@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 Device = Literal["cuda", "cpu"]
 
@@ -21,6 +22,8 @@ class Hardware:
 
     @property
     def compute_dtype(self) -> torch.dtype:
+        import torch
+
         if self.bf16:
             return torch.bfloat16
         if self.fp16:
@@ -43,6 +46,8 @@ def detect_hardware(*, force_cpu: bool = False, optim: str = "auto") -> Hardware
     optimiser, Dettmers et al. 2023, arXiv:2305.14314) and plain ``adamw_torch`` on CPU, where
     bitsandbytes' 8-bit optimiser kernels are not built.
     """
+    import torch
+
     cuda = torch.cuda.is_available() and not force_cpu
     bf16 = cuda and torch.cuda.is_bf16_supported()
     fp16 = cuda and not bf16

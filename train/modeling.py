@@ -6,8 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from train.config import RunConfig
 from train.hardware import Hardware
 
@@ -40,10 +38,11 @@ def _device_map(hw: Hardware) -> dict[str, Any] | None:
 
 def quantization_config(hw: Hardware) -> Any:
     """NF4 with double quantisation and a compute dtype matched to the hardware (QLoRA, arXiv:2305.14314)."""
+    import torch
     from transformers import BitsAndBytesConfig
 
     fsdp = _env_flag("ACCELERATE_USE_FSDP")
-    return BitsAndBytesConfig(
+    return BitsAndBytesConfig(  # type: ignore[no-untyped-call]
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",
         bnb_4bit_use_double_quant=True,
@@ -54,7 +53,9 @@ def quantization_config(hw: Hardware) -> Any:
     )
 
 
-def load_base_model(path: str, hw: Hardware, *, load_in_4bit: bool, trust_remote_code: bool = False) -> Any:
+def load_base_model(
+    path: str, hw: Hardware, *, load_in_4bit: bool, trust_remote_code: bool = False
+) -> Any:
     from transformers import AutoModelForCausalLM
 
     kwargs: dict[str, Any] = {
@@ -93,7 +94,9 @@ def adapter_base_path(adapter_path: str) -> str:
     return base
 
 
-def merge_adapter(base_path: str, adapter_path: str, hw: Hardware, *, trust_remote_code: bool = False) -> Any:
+def merge_adapter(
+    base_path: str, adapter_path: str, hw: Hardware, *, trust_remote_code: bool = False
+) -> Any:
     """The SFT adapter folded into a NON-quantised base.
 
     Merging into a 4-bit base would add the LoRA delta to dequantised weights and then round the

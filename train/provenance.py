@@ -20,7 +20,16 @@ import yaml
 META_SCHEMA_VERSION = 1
 META_FILE = "train_meta.json"
 CONFIG_FILE = "config.yaml"
-_PACKAGES = ("torch", "transformers", "trl", "peft", "bitsandbytes", "accelerate", "datasets", "vllm")
+_PACKAGES = (
+    "torch",
+    "transformers",
+    "trl",
+    "peft",
+    "bitsandbytes",
+    "accelerate",
+    "datasets",
+    "vllm",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,5 +112,7 @@ def write_provenance(out_dir: str | Path, config: dict[str, Any], meta: RunMeta)
 def read_meta(out_dir: str | Path) -> RunMeta:
     raw = json.loads((Path(out_dir) / META_FILE).read_text(encoding="utf-8"))
     if raw.get("schema_version") != META_SCHEMA_VERSION:
-        raise ValueError(f"{out_dir}: train_meta schema {raw.get('schema_version')}, expected {META_SCHEMA_VERSION}")
+        raise ValueError(
+            f"{out_dir}: train_meta schema {raw.get('schema_version')}, expected {META_SCHEMA_VERSION}"
+        )
     return RunMeta(**raw)

@@ -52,11 +52,13 @@ def _check(cfg: SFTRunConfig) -> None:
         raise ConfigError("eval_fraction must be in [0, 1)")
     if cfg.eval_fraction > 0 and cfg.load_best_model_at_end and cfg.save_steps % cfg.eval_steps:
         # transformers can only restore a checkpoint that was also evaluated.
-        raise ConfigError("save_steps must be a multiple of eval_steps when load_best_model_at_end is set")
+        raise ConfigError(
+            "save_steps must be a multiple of eval_steps when load_best_model_at_end is set"
+        )
 
 
 def training_args(cfg: SFTRunConfig, hw: Hardware, *, has_eval: bool) -> Any:
-    from trl import SFTConfig
+    from trl.trainer.sft_config import SFTConfig
 
     return SFTConfig(
         output_dir=cfg.output_dir,
@@ -96,14 +98,16 @@ def training_args(cfg: SFTRunConfig, hw: Hardware, *, has_eval: bool) -> Any:
 
 
 def prepare(cfg: SFTRunConfig) -> SFTRun:
-    from transformers import set_seed
-    from trl import SFTTrainer
-
     _check(cfg)
     started_at = now_utc()
+    # Bad rows fail here, before the heavy imports and the model load.
+    rows = select_rows(read_kept_rows(cfg.train_file), cfg.max_samples, cfg.seed)
+
+    from transformers import set_seed
+    from trl.trainer.sft_trainer import SFTTrainer
+
     hw = detect_hardware(force_cpu=cfg.force_cpu, optim=cfg.optim)
     set_seed(cfg.seed)  # python, numpy and torch; before LoRA init so adapters start identical
-    rows = select_rows(read_kept_rows(cfg.train_file), cfg.max_samples, cfg.seed)
     tokenizer = load_tokenizer(cfg.model_name_or_path, trust_remote_code=cfg.trust_remote_code)
     train_ds, eval_ds = split_train_eval(sft_dataset(rows, tokenizer), cfg.eval_fraction, cfg.seed)
     model = load_base_model(

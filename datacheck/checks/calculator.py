@@ -15,7 +15,14 @@ from datacheck.records import Annotation, Problem
 LEADING_NUMBER = re.compile(r"^\s*[$€£]?\s*(-?(?:\d[\d,]*)?\.?\d+)")
 
 
+PLAIN_NUMBER = re.compile(r"-?(?:\d[\d,]*)?\.?\d+\.?")
+
+
 def parse_number(text: str) -> Fraction | None:
+    # Plain decimals only: "1e999999999" would build a billion-digit integer, "inf" no Fraction.
+    text = text.strip()
+    if len(text) > 40 or not PLAIN_NUMBER.fullmatch(text):
+        return None
     try:
         return Fraction(Decimal(text.replace(",", "").rstrip(".")))
     except (InvalidOperation, ValueError):

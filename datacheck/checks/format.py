@@ -24,7 +24,7 @@ LEAKED_TOKENS = (
     "<s>",
     "</s>",
 )
-# U+FFFD is what a failed decode leaves; the others are UTF-8 read as cp1252/latin-1 ("â€™" for ’).
+# U+FFFD is what a failed decode leaves; the others are UTF-8 read as cp1252/latin-1 ("â€™" for a right single quote).
 MOJIBAKE = re.compile("\ufffd|Ã[\u0080-\u00bf]|â€|Â[\u00a0-\u00bf]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -24,7 +24,21 @@ NUMBER = re.compile(r"-?(?:\d[\d,]*)?\.?\d+")
 NUMBER_WORDS = {
     word: i
     for i, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ]
     )
 }
 WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
@@ -57,9 +71,7 @@ class LabelConsistencyCheck:
         if any(label == value * factor for value in computed for factor in self.unit_factors):
             return KEEP
         shown = _show(computed[-1] if len(computed) > 1 else computed[0])
-        return Verdict(
-            self.name, f"label {problem.label} but the reasoning ends computing {shown}"
-        )
+        return Verdict(self.name, f"label {problem.label} but the reasoning ends computing {shown}")
 
     @staticmethod
     def computed_results(problem: Problem) -> list[Fraction]:

@@ -27,6 +27,7 @@ class IFDCheck:
 
     def fit(self, problems: Sequence[Problem]) -> None:
         import torch
+        from tqdm import tqdm
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from reasoneval.prompting import build_prompt, format_completion
@@ -35,13 +36,17 @@ class IFDCheck:
         model = AutoModelForCausalLM.from_pretrained(
             self.model_path, local_files_only=True, use_safetensors=True, trust_remote_code=False
         )
-        model.eval()
+        model.eval()  # type: ignore[no-untyped-call]
         with torch.inference_mode():
-            for p in problems:
+            for p in tqdm(problems, desc="IFD", unit="row", disable=None):
                 if p.final_answer is None:
                     continue
-                prompt = tokenizer(build_prompt(p.question, tokenizer=tokenizer), add_special_tokens=False)["input_ids"]
-                answer = tokenizer(format_completion(p.reasoning, p.final_answer), add_special_tokens=False)["input_ids"]
+                prompt = tokenizer(
+                    build_prompt(p.question, tokenizer=tokenizer), add_special_tokens=False
+                )["input_ids"]
+                answer = tokenizer(
+                    format_completion(p.reasoning, p.final_answer), add_special_tokens=False
+                )["input_ids"]
                 conditioned = _mean_loss(model, torch, prompt, answer, self.max_tokens)
                 alone = _mean_loss(model, torch, [], answer, self.max_tokens)
                 if alone > 0 and math.isfinite(conditioned):
@@ -51,12 +56,15 @@ class IFDCheck:
         score = self.scores.get(problem.id)
         if score is not None and score > self.max_ifd:
             return Verdict(
-                self.name, f"IFD {score:.3f} > {self.max_ifd:g}: the question does not help predict the answer"
+                self.name,
+                f"IFD {score:.3f} > {self.max_ifd:g}: the question does not help predict the answer",
             )
         return KEEP
 
 
-def _mean_loss(model: Any, torch: Any, context: list[int], answer: list[int], max_tokens: int) -> float:
+def _mean_loss(
+    model: Any, torch: Any, context: list[int], answer: list[int], max_tokens: int
+) -> float:
     """Mean next-token loss over answer[1:], so both IFD terms score the same tokens."""
     ids = (context + answer)[:max_tokens]
     first = len(context) + 1  # the answer's first token has no in-answer context when alone

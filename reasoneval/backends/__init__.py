@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from reasoneval.backends.base import Backend, BackendName, SamplingConfig
@@ -20,6 +22,7 @@ __all__ = [
     "BackendName",
     "ResolvedCheckpoint",
     "SamplingConfig",
+    "checkpoint_dtype",
     "choose_backend",
     "default_cache_dir",
     "load_backend",
@@ -42,6 +45,20 @@ def choose_backend(name: BackendName) -> tuple[str, str]:
     if why_not is None:
         return "vllm", "auto: vllm imports and supports this platform"
     return "hf", f"auto: {why_not}"
+
+
+def checkpoint_dtype(model_dir: Path) -> str:
+    """The dtype config.json records, else "auto".
+
+    vLLM reads dtype="auto" as "half precision for float32 checkpoints" (bf16 on CPU) while
+    transformers keeps float32; passing the recorded dtype makes both backends compute alike.
+    """
+    try:
+        cfg = json.loads((model_dir / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return "auto"
+    recorded = cfg.get("dtype") or cfg.get("torch_dtype")
+    return recorded if isinstance(recorded, str) else "auto"
 
 
 def load_backend(
@@ -77,6 +94,8 @@ def load_backend(
 
     served = merge_adapter(ckpt, trust_remote_code=trust_remote_code)
     tokenizer = served if ckpt.adapter_dir is not None else ckpt.tokenizer_dir
+    if dtype == "auto":
+        dtype = checkpoint_dtype(served)
     return VLLMBackend(
         str(served), tokenizer_dir=str(tokenizer), seed=seed, dtype=dtype,
         trust_remote_code=trust_remote_code, max_model_len=max_model_len, **engine_kwargs,

@@ -103,10 +103,8 @@ class _SeededSampler:
 class _StopOnText:
     """Marks a row finished once its new tokens contain a stop string or an end-of-sequence id."""
 
-    def __init__(
-        self, piece: Callable[[int], str], prompt_len: int, stop: Sequence[str], eos: set[int]
-    ) -> None:
-        self.piece, self.prompt_len, self.stop, self.eos = piece, prompt_len, tuple(stop), eos
+    def __init__(self, piece: Callable[[int], str], stop: Sequence[str], eos: set[int]) -> None:
+        self.piece, self.stop, self.eos = piece, tuple(stop), eos
         self.texts: list[str] = []
         self.window = max((len(s) for s in stop), default=0) + 32
 
@@ -146,7 +144,7 @@ class HFBackend:
             ckpt.tokenizer_dir, trust_remote_code=trust_remote_code
         )
         self.tokenizer.padding_side = "left"  # decoder-only batches must end at the same column
-        model = AutoModelForCausalLM.from_pretrained(
+        model: Any = AutoModelForCausalLM.from_pretrained(
             ckpt.model_dir, dtype=dtype, use_safetensors=True, trust_remote_code=trust_remote_code
         )
         if ckpt.adapter_dir is not None:
@@ -165,12 +163,13 @@ class HFBackend:
 
     def _piece(self, token_id: int) -> str:
         if token_id not in self._pieces:
-            self._pieces[token_id] = self.tokenizer.decode([token_id], skip_special_tokens=False)
+            self._pieces[token_id] = self._decode_raw([token_id])
         return self._pieces[token_id]
 
     def generate(self, prompts: Sequence[str], sampling: SamplingConfig) -> list[list[Completion]]:
         import torch
 
+        # prompts arrive fully rendered (chat template included): no BOS or other tokens added
         encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         # rows = (prompt index, sample index); longest first so the first batch finds OOM early
         # and each batch holds prompts of similar length (little padding).
@@ -210,7 +209,7 @@ class HFBackend:
         max_new = sampling.max_new_tokens
         if self.max_model_len is not None:
             max_new = max(1, min(max_new, self.max_model_len - width))
-        stopper = _StopOnText(self._piece, width, sampling.stop, self.eos_ids)
+        stopper = _StopOnText(self._piece, sampling.stop, self.eos_ids)
         processors = LogitsProcessorList()
         if sampling.temperature > 0:
             seeds = [row_seed(sampling.seed, j, t) for j, t in zip(sample_idx, texts, strict=True)]
@@ -220,7 +219,7 @@ class HFBackend:
         # A fresh config, not the checkpoint's generation_config: its sampling defaults (Qwen ships
         # repetition_penalty, top_k...) would apply here but not in vLLM, which we give explicit
         # SamplingParams. SamplingConfig alone decides.
-        config = GenerationConfig(
+        config = GenerationConfig(  # type: ignore[no-untyped-call]
             max_new_tokens=max_new,
             do_sample=False,  # sampling, when asked, happens in _SeededSampler
             pad_token_id=self.pad_id,
@@ -253,10 +252,17 @@ class HFBackend:
         return Completion(self._decode(new_ids), "length", prompt_tokens, len(new_ids))
 
     def _decode(self, ids: list[int]) -> str:
-        text: str = self.tokenizer.decode(
-            ids, skip_special_tokens=False, clean_up_tokenization_spaces=False
+        text = self._decode_raw(ids)
+        # A multi-byte character cut off by the last token decodes to U+FFFD; vLLM's incremental
+        # detokenizer holds such a tail back instead, and so do we, so both return the same text.
+        return text.rstrip("\ufffd")
+
+    def _decode_raw(self, ids: list[int]) -> str:
+        return str(
+            self.tokenizer.decode(
+                ids, skip_special_tokens=False, clean_up_tokenization_spaces=False
+            )
         )
-        return text
 
     def close(self) -> None:
         del self.model

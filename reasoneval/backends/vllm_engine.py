@@ -60,7 +60,7 @@ class VLLMBackend:
             model=model_dir,
             tokenizer=tokenizer_dir or model_dir,
             seed=seed,
-            dtype=dtype,
+            dtype=dtype,  # type: ignore[arg-type]  # validated by vLLM itself
             trust_remote_code=trust_remote_code,
             max_model_len=max_model_len,
             **engine_kwargs,
@@ -81,7 +81,13 @@ class VLLMBackend:
             skip_special_tokens=False,
             spaces_between_special_tokens=False,
         )
-        outputs = self.llm.generate(list(prompts), params, use_tqdm=self.use_tqdm)
+        outputs = self.llm.generate(
+            list(prompts),
+            params,
+            use_tqdm=self.use_tqdm,
+            # prompts arrive fully rendered, as in the HF backend: no BOS added on top
+            tokenization_kwargs={"add_special_tokens": False},
+        )
         result: list[list[Completion]] = []
         for out in outputs:
             samples = sorted(out.outputs, key=lambda o: o.index)

@@ -6,10 +6,14 @@ import importlib
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from reasoneval.errors import InputError
 from reasoneval.layers.base import Layer
 from reasoneval.prompting import FewShotExample
+
+if TYPE_CHECKING:
+    from reasoneval.layers.sensitivity import SensitivityConfig
 
 # name -> (module, class). accuracy comes first: traces reads the samples it asks for.
 LAYERS: dict[str, tuple[str, str]] = {
@@ -21,9 +25,13 @@ LAYERS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class LayerOptions:
-    """Run-wide settings a layer may take as constructor arguments of the same name."""
+    """Run-wide settings a layer may take as constructor arguments of the same name.
+
+    A field left at None is not passed, so the layer keeps its own default.
+    """
 
     few_shot: tuple[FewShotExample, ...] = ()
+    sensitivity_config: SensitivityConfig | None = None
 
 
 def parse_layers(text: str) -> tuple[str, ...]:
@@ -49,7 +57,11 @@ def build_layers(names: Sequence[str], options: LayerOptions) -> list[Layer]:
         except (ImportError, AttributeError) as exc:
             raise InputError(f"layer {name!r} is not available ({exc})") from None
         accepted = inspect.signature(cls).parameters
-        kwargs = {f.name: getattr(options, f.name) for f in fields(options) if f.name in accepted}
+        kwargs = {
+            f.name: getattr(options, f.name)
+            for f in fields(options)
+            if f.name in accepted and getattr(options, f.name) is not None
+        }
         layers.append(cls(**kwargs))
     return layers
 

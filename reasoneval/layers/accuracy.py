@@ -54,8 +54,10 @@ class AccuracyLayer:
     def requests(self, problems: Sequence[Problem], ctx: RunContext) -> list[GenRequest]:
         return [
             GenRequest(
-                p.id, ORIGINAL, build_prompt(p.question, tokenizer=ctx.tokenizer,
-                                             few_shot=self.few_shot), p.gold
+                p.id,
+                ORIGINAL,
+                build_prompt(p.question, tokenizer=ctx.tokenizer, few_shot=self.few_shot),
+                p.gold,
             )
             for p in problems
         ]
@@ -69,18 +71,23 @@ class AccuracyLayer:
         for s in samples:
             if s.generation.variant == ORIGINAL:
                 by_item[s.generation.id].append(s)
-        groups = [sorted(by_item[p.id], key=lambda s: s.generation.sample_index)
-                  for p in problems if by_item.get(p.id)]
+        groups = [
+            sorted(by_item[p.id], key=lambda s: s.generation.sample_index)
+            for p in problems
+            if by_item.get(p.id)
+        ]
         originals = [s for g in groups for s in g]
         firsts = [g[0] for g in groups]
         metrics = {
             "accuracy": _wilson_metric(sum(s.correct for s in firsts), len(firsts)),
             "missing_answer_rate": _wilson_metric(
-                sum(s.extracted is None for s in originals), len(originals),
-                higher_is_better=False),
+                sum(s.extracted is None for s in originals), len(originals), higher_is_better=False
+            ),
             "truncation_rate": _wilson_metric(
                 sum(s.generation.completion.finish_reason == "length" for s in originals),
-                len(originals), higher_is_better=False),
+                len(originals),
+                higher_is_better=False,
+            ),
         }
         k = ctx.samples
         if k > 1 and groups:
@@ -94,8 +101,9 @@ class AccuracyLayer:
         strategies = Counter(s.strategy or "none" for s in originals)
         lengths = {
             "correct": [s.generation.completion.completion_tokens for s in originals if s.correct],
-            "incorrect": [s.generation.completion.completion_tokens
-                          for s in originals if not s.correct],
+            "incorrect": [
+                s.generation.completion.completion_tokens for s in originals if not s.correct
+            ],
         }
         details = {
             "n_items": len(groups),
@@ -108,14 +116,14 @@ class AccuracyLayer:
         return LayerResult(self.name, metrics, details, html=_html(metrics, strategies, lengths))
 
 
-def _html(metrics: dict[str, Metric], strategies: Counter[str],
-          lengths: dict[str, list[int]]) -> str:
+def _html(
+    metrics: dict[str, Metric], strategies: Counter[str], lengths: dict[str, list[int]]
+) -> str:
     from reasoneval.report import svg_bar_chart, svg_histogram, svg_interval_chart
 
     shown = [(name, m.value, m.lo, m.hi) for name, m in metrics.items()]
     return (
         svg_interval_chart(shown, title="Accuracy and rates (95% interval)")
-        + svg_histogram(lengths, title="Response length by correctness",
-                        xlabel="completion tokens")
+        + svg_histogram(lengths, title="Response length by correctness", xlabel="completion tokens")
         + svg_bar_chart(sorted(strategies.items()), title="Answer extraction strategy")
     )

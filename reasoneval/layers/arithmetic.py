@@ -259,7 +259,9 @@ def check_arithmetic(text: str) -> list[Equation]:
             found.append(Equation(m.group(), float(_values(rhs)[0]), ok, "annotation", m.start()))
     # Prose equations are read with the annotations cut out ("= <<2*7=14>>14" -> "= 14"),
     # keeping a map back to the original offsets for ordering.
-    prose, offsets, last = [], [], 0
+    prose: list[str] = []
+    offsets: list[int] = []
+    last = 0
     for m in _ANNOTATION.finditer(text):
         prose.append(text[last : m.start()])
         offsets.extend(range(last, m.start()))

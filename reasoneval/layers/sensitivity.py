@@ -56,15 +56,16 @@ class SensitivityConfig:
 @dataclass(frozen=True)
 class SensitivityLayer:
     name: ClassVar[str] = "sensitivity"
-    config: SensitivityConfig = field(default_factory=SensitivityConfig)
+    # Named for the registry: LayerOptions fields of the same names are passed through.
+    sensitivity_config: SensitivityConfig = field(default_factory=SensitivityConfig)
     few_shot: Sequence[FewShotExample] = ()  # the original prompt's shots (accuracy's)
 
     def _external(self, problems: Sequence[Problem]) -> tuple[dict[str, list[ExternalVariant]],
                                                                list[str]]:
         external: dict[str, list[ExternalVariant]] = {}
         skipped: list[str] = []
-        if "external" in self.config.families:
-            for path in self.config.external_files:
+        if "external" in self.sensitivity_config.families:
+            for path in self.sensitivity_config.external_files:
                 found, rejected = load_gsm_plus(path, problems)
                 for pid, rows in found.items():
                     external.setdefault(pid, []).extend(rows)
@@ -72,7 +73,7 @@ class SensitivityLayer:
         return external, skipped
 
     def requests(self, problems: Sequence[Problem], ctx: RunContext) -> list[GenRequest]:
-        c = self.config
+        c = self.sensitivity_config
         cfg = VariantConfig(c.families, c.max_per_family, c.max_per_item, ctx.seed,
                             tuple(self.few_shot), c.numeric_variants, self._external(problems)[0])
         return [GenRequest(p.id, v.name, v.prompt(ctx.tokenizer), v.gold)
@@ -95,8 +96,8 @@ class SensitivityLayer:
                 per_sample[(g.id, g.variant, 0)] = {"sensitivity": {"family": family_of(g.variant)}}
         if not original:
             raise InputError("the sensitivity layer needs the original samples (accuracy layer)")
-        result = analyze(original, variants, seed=ctx.seed, n_boot=self.config.n_boot,
-                         top_fragile=self.config.top_fragile,
+        result = analyze(original, variants, seed=ctx.seed, n_boot=self.sensitivity_config.n_boot,
+                         top_fragile=self.sensitivity_config.top_fragile,
                          questions={p.id: p.question for p in problems})
         # Rows of GSM-Plus files that could not be used are reported, not dropped silently.
         details = dict(result.details, skipped_external_rows=self._external(problems)[1])
@@ -130,8 +131,9 @@ def analyze(
         row["mcnemar_p"] = min(1.0, len(p_values) * min(p_values))
         lo_hi = _pdr_ci(original, members, seed=seed, n_boot=n_boot)
         if row["pdr"] is not None:
-            metrics[f"pdr.{fam}"] = Metric(row["pdr"], *(lo_hi or (None, None)),
-                                           higher_is_better=False, n=row["items"])
+            lo, hi = lo_hi or (None, None)
+            metrics[f"pdr.{fam}"] = Metric(row["pdr"], lo, hi, higher_is_better=False,
+                                           n=row["items"])
         metrics[f"flip_rate.{fam}"] = wilson_metric(row["b"] + row["c"], row["pairs"],
                                                     higher_is_better=False)
         family_rows[fam] = row

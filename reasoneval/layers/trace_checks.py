@@ -179,7 +179,7 @@ def trace_sample(
         "arithmetic_error": bool(bad),
         "inconsistent": extracted is not None and bool(final_values)
         and not _consistent(extracted, final_values),
-        "step_count_off": bool(gold_steps) and not (
+        "step_count_off": gold_steps is not None and gold_steps > 0 and not (
             config.step_ratio_low * gold_steps <= steps <= config.step_ratio_high * gold_steps
         ),
     }

@@ -53,7 +53,8 @@ class _Row:
 @dataclass(frozen=True, slots=True)
 class TracesLayer:
     name: ClassVar[str] = "traces"
-    config: TracesConfig = field(default_factory=TracesConfig)
+    # Named for the registry: a LayerOptions field of the same name is passed through.
+    traces_config: TracesConfig = field(default_factory=TracesConfig)
     n_boot: int = N_BOOT
 
     def requests(self, problems: Sequence[Problem], ctx: RunContext) -> list[GenRequest]:
@@ -71,7 +72,7 @@ class TracesLayer:
             p = by_id.get(g.id)
             trace = trace_sample(
                 g.completion.text, g.completion.finish_reason, s.extracted,
-                p.solution if p else None, question=p.question if p else None, config=self.config,
+                p.solution if p else None, question=p.question if p else None, config=self.traces_config,
             )
             length = g.completion.completion_tokens or len(g.completion.text)
             rows.append(_Row(g.id, s.correct, length, trace))
@@ -152,7 +153,8 @@ def summarize(
         auc["gain_ci"] = ci
         metrics["auroc.flags"] = Metric(auc_flags, n=n)
         metrics["auroc.length"] = Metric(auc_length, n=n)
-        metrics["auroc.gain"] = Metric(auc_flags - auc_length, *(ci or (None, None)), n=n)
+        lo, hi = ci or (None, None)
+        metrics["auroc.gain"] = Metric(auc_flags - auc_length, lo, hi, n=n)
     else:
         auc["note"] = "undefined: every sample is right, or every sample is wrong"
     details = {
@@ -223,7 +225,7 @@ def _html(metrics: Mapping[str, Metric], details: Mapping[str, Any]) -> str:
                    caption="How informative each flag is"),
         paragraph(f"AUROC for predicting a wrong answer: flag count {_fmt(auc['flags'])}, "
                   f"response length (baseline) {_fmt(auc['length'])}; gain 95% interval "
-                  f"{auc['gain_ci'] if auc['gain_ci'] is None else tuple(round(x, 3) for x in auc['gain_ci'])}."),
+                  f"{_fmt_ci(auc['gain_ci'])}."),
         html_table(["feature", "bucket", "samples", "wrong rate", "lo", "hi", "error types"],
                    [(c["feature"], c["bucket"], c["n"], c["wrong_rate"], c["lo"], c["hi"],
                      ", ".join(f"{k}: {v}" for k, v in c["error_types"].items()))
@@ -235,6 +237,10 @@ def _html(metrics: Mapping[str, Metric], details: Mapping[str, Any]) -> str:
 
 def _fmt(x: float | None) -> str:
     return "undefined" if x is None else f"{x:.3f}"
+
+
+def _fmt_ci(ci: tuple[float, float] | None) -> str:
+    return "undefined" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 def gold_calibration(rows: Sequence[Mapping[str, str]]) -> dict[str, int]:

@@ -24,7 +24,10 @@ def test_clean_row_passes_every_check(make_problem: MakeProblem) -> None:
     p = make_problem()
     assert [check(p) for check in ALL_CHECKS] == [None] * len(ALL_CHECKS)
     assert p.final_answer == "72"
-    assert p.reasoning == "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether."
+    assert (
+        p.reasoning
+        == "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether."
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,7 +44,9 @@ def test_clean_row_passes_every_check(make_problem: MakeProblem) -> None:
         ("How many apples are left \ufffd over?", "3-1 = 2\n#### 2", "encoding damage"),
     ],
 )
-def test_format_rejects(make_problem: MakeProblem, question: str, answer: str, reason_part: str) -> None:
+def test_format_rejects(
+    make_problem: MakeProblem, question: str, answer: str, reason_part: str
+) -> None:
     verdict = FormatCheck()(make_problem(question, answer))
     assert verdict is not None and verdict.check == "format"
     assert reason_part in verdict.reason
@@ -101,11 +106,15 @@ def test_label_consistency_rejects(make_problem: MakeProblem, answer: str, compu
         "So 2.50*2 = <<2.5*2=5.00>>5.00 dollars\n#### 5",  # formatting
     ],
 )
-def test_label_consistency_normalises_units_and_formatting(make_problem: MakeProblem, answer: str) -> None:
+def test_label_consistency_normalises_units_and_formatting(
+    make_problem: MakeProblem, answer: str
+) -> None:
     assert LabelConsistencyCheck()(make_problem(answer=answer)) is None
 
 
-def test_round_trip_keeps_parseable_rows_and_rejects_a_broken_render(make_problem: MakeProblem) -> None:
+def test_round_trip_keeps_parseable_rows_and_rejects_a_broken_render(
+    make_problem: MakeProblem,
+) -> None:
     assert RoundTripCheck()(make_problem()) is None
     # A final answer not in canonical form renders as "#### 1,000" and parses back as "1000":
     # training would teach a string the scorer reads differently.
@@ -115,8 +124,12 @@ def test_round_trip_keeps_parseable_rows_and_rejects_a_broken_render(make_proble
     assert "parses back as 1000" in verdict.reason
 
 
-def test_learnability_flags_context_overflow_and_percentile_outliers(make_problem: MakeProblem) -> None:
-    typical = [make_problem(answer=f"Step {i}: 2+2 = <<2+2=4>>4\n#### 4", index=i) for i in range(99)]
+def test_learnability_flags_context_overflow_and_percentile_outliers(
+    make_problem: MakeProblem,
+) -> None:
+    typical = [
+        make_problem(answer=f"Step {i}: 2+2 = <<2+2=4>>4\n#### 4", index=i) for i in range(99)
+    ]
     long_steps = "\n".join(f"Then {k}+1 = <<{k}+1={k + 1}>>{k + 1} apples." for k in range(40))
     outlier = make_problem(answer=f"{long_steps}\n#### 40", index=99)
     huge = make_problem(answer="word " * 3000 + "\n#### 1", index=100)

@@ -5,22 +5,34 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from datacheck.clean import CleanConfig, clean
 from datacheck.dedup import DedupConfig
 from datacheck.loading import SourceSpec, load_source
 from datacheck.report import build_report, write_outputs
 
 
-def _clean(data_dir: Path, tmp_path: Path) -> tuple[dict[str, dict[str, object]], dict[str, list[str]]]:
+def _clean(
+    data_dir: Path, tmp_path: Path
+) -> tuple[dict[str, dict[str, object]], dict[str, list[str]]]:
     source = load_source(SourceSpec("gsm8k", data_dir))
     config = CleanConfig(dedup=DedupConfig(), outlier_percentile=100.0)
     result = clean(source, config)
-    report = build_report(result, config, dataset="gsm8k", input_hashes=source.input_hashes, seconds=0.0)
+    report = build_report(
+        result, config, dataset="gsm8k", input_hashes=source.input_hashes, seconds=0.0
+    )
     out = tmp_path / "out"
     write_outputs(out, result, report)
-    rejected = {r["id"]: r for r in map(json.loads, (out / "rejected.jsonl").read_text().splitlines())}
-    kept = {split: [json.loads(x)["id"] for x in (out / "kept" / f"{split}.jsonl").read_text().splitlines()]
-            for split in ("train", "test")}
+    rejected = {
+        r["id"]: r for r in map(json.loads, (out / "rejected.jsonl").read_text().splitlines())
+    }
+    kept = {
+        split: [
+            json.loads(x)["id"] for x in (out / "kept" / f"{split}.jsonl").read_text().splitlines()
+        ]
+        for split in ("train", "test")
+    }
     return rejected, kept
 
 
@@ -48,17 +60,60 @@ def test_kept_rows_carry_training_fields(gsm8k_like_dir: Path, tmp_path: Path) -
     assert report["splits"]["train"]["rejected_by_check"]["near_duplicate"] == 1
     assert set(report["input_sha256"]) == {"train.jsonl", "test.jsonl"}
     assert report["versions"]["datasketch"] != "absent"
-    clusters = [json.loads(x) for x in (tmp_path / "out" / "clusters.jsonl").read_text().splitlines()]
-    assert clusters[0]["kept"] == "gsm8k/train/0" and clusters[0]["members"] == ["gsm8k/train/0", "gsm8k/train/4"]
+    clusters = [
+        json.loads(x) for x in (tmp_path / "out" / "clusters.jsonl").read_text().splitlines()
+    ]
+    assert clusters[0]["kept"] == "gsm8k/train/0" and clusters[0]["members"] == [
+        "gsm8k/train/0",
+        "gsm8k/train/4",
+    ]
 
 
 def test_keep_policy_prefers_a_row_that_passes_checks(tmp_path: Path, write_rows) -> None:  # type: ignore[no-untyped-def]
     q = "Tom has 3 boxes of 4 pens each and buys 5 more pens at the shop. How many pens now?"
-    write_rows(tmp_path / "d" / "train.jsonl", [
-        {"question": q, "answer": "3*4 = <<3*4=12>>12\n12+5 = <<12+5=17>>17\n#### 19"},  # broken label
-        {"question": q + " ", "answer": "3*4 = <<3*4=12>>12\n12+5 = <<12+5=17>>17\n#### 17"},
-    ])
-    write_rows(tmp_path / "d" / "test.jsonl", [{"question": "Sam has 9 marbles and loses 4. How many remain?", "answer": "9-4 = 5\n#### 5"}])
+    write_rows(
+        tmp_path / "d" / "train.jsonl",
+        [
+            {
+                "question": q,
+                "answer": "3*4 = <<3*4=12>>12\n12+5 = <<12+5=17>>17\n#### 19",
+            },  # broken label
+            {"question": q + " ", "answer": "3*4 = <<3*4=12>>12\n12+5 = <<12+5=17>>17\n#### 17"},
+        ],
+    )
+    write_rows(
+        tmp_path / "d" / "test.jsonl",
+        [
+            {
+                "question": "Sam has 9 marbles and loses 4. How many remain?",
+                "answer": "9-4 = 5\n#### 5",
+            }
+        ],
+    )
     rejected, kept = _clean(tmp_path / "d", tmp_path)
     assert kept["train"] == ["gsm8k/train/1"]  # the clean copy survives, not the lower index
     assert rejected["gsm8k/train/0"]["check"] == "label_consistency"
+
+
+def test_synthetic_planted_flaws_are_all_found(tmp_path: Path) -> None:
+    synthetic = pytest.importorskip("datacheck.synthetic", reason="synthetic generator not present")
+    from datacheck.cli import main
+
+    assert main(["clean", "synthetic", "--seed", "0", "--out", str(tmp_path / "o")]) == 0
+    rejected = {
+        r["id"]: r
+        for r in map(json.loads, (tmp_path / "o" / "rejected.jsonl").read_text().splitlines())
+    }
+    expected_check = {"wrong_label": "label_consistency", "broken_annotation": "calculator"}
+    flaws = synthetic.generate_synthetic(None, seed=0).flaws
+    assert flaws
+    for flaw in flaws:
+        if flaw.kind == "near_duplicate":
+            # The keep policy keeps the lower index, whichever of the pair was planted.
+            later, earlier = sorted(
+                [flaw.id, flaw.duplicate_of], key=lambda i: int(i.rsplit("/", 1)[1]), reverse=True
+            )
+            assert rejected[later]["check"] == "near_duplicate"
+            assert rejected[later]["matched_id"] == earlier
+        else:
+            assert rejected[flaw.id]["check"] == expected_check[flaw.kind], flaw

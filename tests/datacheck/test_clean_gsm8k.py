@@ -24,19 +24,28 @@ def test_clean_real_gsm8k(gsm8k_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["clean", "gsm8k", "--data-dir", str(gsm8k_dir), "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
-    rejected = {r["id"]: r for r in map(json.loads, (out / "rejected.jsonl").read_text().splitlines())}
+    rejected = {
+        r["id"]: r for r in map(json.loads, (out / "rejected.jsonl").read_text().splitlines())
+    }
     kept = {s: (out / "kept" / f"{s}.jsonl").read_text().count("\n") for s in ("train", "test")}
     # Nothing lost: 7473 train + 1319 test lines, each kept or rejected once.
     assert kept["train"] + kept["test"] + len(rejected) == report["rows"] == 8792
     for row_id, reason in KNOWN_LABEL_ERRORS.items():
-        assert rejected[row_id]["check"] == "label_consistency" and rejected[row_id]["reason"] == reason
+        assert (
+            rejected[row_id]["check"] == "label_consistency"
+            and rejected[row_id]["reason"] == reason
+        )
     assert rejected["gsm8k/train/6691"]["check"] == "near_duplicate"
     assert rejected["gsm8k/train/6691"]["matched_id"] == "gsm8k/train/2483"
     assert rejected["gsm8k/train/20"]["check"] == "contamination"
     assert rejected["gsm8k/train/20"]["matched_id"] == "gsm8k/test/632"
     assert rejected["gsm8k/test/319"]["check"] == "calculator"
     train = report["splits"]["train"]["rejected_by_check"]
-    assert train["label_consistency"] >= 10 and train["contamination"] >= 1 and train["near_duplicate"] >= 1
+    assert (
+        train["label_consistency"] >= 10
+        and train["contamination"] >= 1
+        and train["near_duplicate"] >= 1
+    )
     assert report["near_duplicate_clusters"] >= 1 and report["contaminated_train_rows"] >= 1
     assert report["reject_rate"] < 0.05  # a handful of flaws, not a blanket rejection
     assert "gsm8k/train/356" in (out / "report.md").read_text()

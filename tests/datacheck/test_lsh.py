@@ -23,11 +23,26 @@ def test_band_choice_catches_pairs_at_the_threshold_where_datasketch_default_doe
 def test_unverified_band_hits_do_not_chain_clusters() -> None:
     words = BASE.split()
     a = " ".join(words)
-    b = " ".join(words[:-1] + ["today"])  # A~B: one word changed
-    c = " ".join(words[:8] + "while her brother paints small boats down by the river".split())  # B~C weakly
+    b = " ".join([*words[:-1], "today"])  # A~B: one word changed
+    c = " ".join(
+        [
+            *words[:8],
+            "while",
+            "her",
+            "brother",
+            "paints",
+            "small",
+            "boats",
+            "down",
+            "by",
+            "the",
+            "river",
+        ]
+    )  # B~C weakly
     batch = Shingler(3).shingle([normalize_text(t) for t in (a, b, c)])
     # Force every pair to be a candidate, as a chance band collision would.
-    edges = verified_edges(np.array([[0, 1], [1, 2], [0, 2]]), batch, threshold=0.7)
+    sets = {i: batch.of(i) for i in range(3)}
+    edges = verified_edges(np.array([[0, 1], [1, 2], [0, 2]]), sets, threshold=0.7)
     assert [(e.left, e.right) for e in edges] == [(0, 1)]
     assert connected_components(3, edges) == [[0, 1]]
 
@@ -35,8 +50,23 @@ def test_unverified_band_hits_do_not_chain_clusters() -> None:
 def test_end_to_end_candidates_are_verified_before_clustering() -> None:
     words = BASE.split()
     a = " ".join(words)
-    b = " ".join(words[:-1] + ["today"])
-    c = " ".join(words[:10] + "and then rides home on a red bicycle before the rain".split())
+    b = " ".join([*words[:-1], "today"])
+    c = " ".join(
+        [
+            *words[:10],
+            "and",
+            "then",
+            "rides",
+            "home",
+            "on",
+            "a",
+            "red",
+            "bicycle",
+            "before",
+            "the",
+            "rain",
+        ]
+    )
     # One row per band: almost any shared shingle makes a candidate, so B-C and A-C are
     # band hits; only the verified A-B pair may cluster.
     result = near_duplicate_clusters([a, b, c], DedupConfig(bands_rows=(128, 1)))
@@ -49,7 +79,7 @@ def test_finds_near_duplicates_and_leaves_distinct_text_alone() -> None:
     docs = [
         " ".join(words),
         "A completely different story about trains crossing the desert at night with no lights on",
-        " ".join(words[:-1] + ["today"]),
+        " ".join([*words[:-1], "today"]),
         "",
         "Short",
     ]

@@ -25,8 +25,14 @@ def test_ifd_scores_every_row_and_rejects_above_the_cut(
     torch.set_num_threads(1)
     problems = [
         make_problem(),
-        make_problem("Ava has 12 apples and eats 5. How many are left?", "12-5 = <<12-5=7>>7\n#### 7", index=1),
-        make_problem("Ben buys 3 bags of 4 eggs. How many eggs?", "3*4 = <<3*4=12>>12\n#### 12", index=2),
+        make_problem(
+            "Ava has 12 apples and eats 5. How many are left?",
+            "12-5 = <<12-5=7>>7\n#### 7",
+            index=1,
+        ),
+        make_problem(
+            "Ben buys 3 bags of 4 eggs. How many eggs?", "3*4 = <<3*4=12>>12\n#### 12", index=2
+        ),
     ]
     check = IFDCheck(str(tiny_model_dir))
     check.fit(problems)
@@ -57,7 +63,9 @@ def test_ifd_scores_every_row_and_rejects_above_the_cut(
     assert verdicts[worst] is not None and verdicts[worst].check == "model_score"
 
 
-def test_cli_model_option_adds_the_score_to_train_rows(tiny_model_dir: Path, gsm8k_like_dir: Path, tmp_path: Path) -> None:
+def test_cli_model_option_adds_the_score_to_train_rows(
+    tiny_model_dir: Path, gsm8k_like_dir: Path, tmp_path: Path
+) -> None:
     import json
 
     from datacheck.cli import main
@@ -66,6 +74,25 @@ def test_cli_model_option_adds_the_score_to_train_rows(tiny_model_dir: Path, gsm
     # --max-ifd 0 rejects every scored row: shows the check runs on train and only on train.
     args = ["clean", "gsm8k", "--data-dir", str(gsm8k_like_dir), "--out", str(out)]
     assert main([*args, "--model", str(tiny_model_dir), "--max-ifd", "0"]) == 0
-    rejected = {r["id"]: r["check"] for r in map(json.loads, (out / "rejected.jsonl").read_text().splitlines())}
+    rejected = {
+        r["id"]: r["check"]
+        for r in map(json.loads, (out / "rejected.jsonl").read_text().splitlines())
+    }
     assert rejected["gsm8k/train/0"] == "model_score"
     assert not any(i.startswith("gsm8k/test/") for i in rejected)
+
+
+def test_local_tokenizer_counts_drive_the_context_limit(
+    tiny_model_dir: Path, make_problem: Callable[..., Problem]
+) -> None:
+    from datacheck.checks.learnability import LearnabilityCheck, tokenizer_counter
+
+    count = tokenizer_counter(str(tiny_model_dir))
+    p = make_problem()
+    tokens = count(p.question) + count(p.reasoning)
+    assert tokens > 0
+    # A context just too small for this row under the real tokenizer rejects it.
+    check = LearnabilityCheck(context_length=tokens, count_tokens=count)
+    check.fit([p])
+    verdict = check(p)
+    assert verdict is not None and f"exceed the {tokens}-token context" in verdict.reason

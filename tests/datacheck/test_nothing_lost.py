@@ -17,8 +17,14 @@ from reasoneval.errors import InputError
 text = st.text(st.characters(codec="utf-8", exclude_characters="\n"), max_size=60)
 number = st.integers(-5, 500).map(str)
 well_formed = st.builds(
-    lambda q, a, b, label: {"question": q, "answer": f"{a}+{b} = <<{a}+{b}={int(a) + int(b)}>>{int(a) + int(b)}\n#### {label}"},
-    text, number, number, number,
+    lambda q, a, b, label: {
+        "question": q,
+        "answer": f"{a}+{b} = <<{a}+{b}={int(a) + int(b)}>>{int(a) + int(b)}\n#### {label}",
+    },
+    text,
+    number,
+    number,
+    number,
 )
 malformed = st.one_of(
     st.builds(lambda q: {"question": q}, text),  # missing field
@@ -26,7 +32,7 @@ malformed = st.one_of(
     st.builds(lambda q, a: {"question": q, "answer": a}, text, text),  # free text answer
     text.map(lambda s: s.replace("\r", "")),  # raw text: mostly invalid JSON
     st.binary(max_size=20).filter(lambda b: b"\n" not in b),  # arbitrary bytes, often not UTF-8
-    st.just(b"\xff\xfe{\"question\": 1}"),
+    st.just(b'\xff\xfe{"question": 1}'),
     st.just(""),  # blank line
     st.just("[1, 2]"),  # JSON, not an object
 )
@@ -55,9 +61,39 @@ def test_every_line_is_kept_or_rejected_exactly_once(lines: list[object]) -> Non
             return
         result = clean(source, CleanConfig())
         out = Path(tmp) / "out"
-        write_outputs(out, result, build_report(result, CleanConfig(), dataset="x", input_hashes={}, seconds=0))
-        kept = [json.loads(x)["id"] for x in (out / "kept" / "train.jsonl").read_text("utf-8").splitlines()]
-        rejected = [json.loads(x) for x in (out / "rejected.jsonl").read_text("utf-8").splitlines()]
+        write_outputs(
+            out,
+            result,
+            build_report(result, CleanConfig(), dataset="x", input_hashes={}, seconds=0),
+        )
+        kept = [
+            json.loads(x)["id"]
+            for x in (out / "kept" / "train.jsonl").read_text("utf-8").split("\n")[:-1]
+        ]
+        rejected = [
+            json.loads(x) for x in (out / "rejected.jsonl").read_text("utf-8").split("\n")[:-1]
+        ]
+        # split on "\n" only: str.splitlines would also break at U+2028 inside a JSON string
         ids = kept + [r["id"] for r in rejected]
         assert sorted(ids) == sorted(f"rows/train/{i}" for i in range(len(lines)))
         assert all(r["reason"] and r["check"] for r in rejected)
+
+
+pieces = st.sampled_from(
+    ["<<", ">>", "=", "####", "\n", "1e999999", "inf", "nan", "**", "9" * 30, "$", ",", ".", " "]
+)
+hostile = st.lists(st.one_of(pieces, number, text), max_size=15).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hostile, hostile)
+def test_checks_never_raise_on_hostile_text(question: str, answer: str) -> None:
+    from datacheck.checks import CalculatorCheck, FormatCheck, LabelConsistencyCheck, RoundTripCheck
+    from datacheck.parsing import parse_problem
+
+    p = parse_problem(
+        id="x/train/0", split="train", index=0, question=question, answer=answer, source={}
+    )
+    for check in (FormatCheck(), CalculatorCheck(), LabelConsistencyCheck(), RoundTripCheck()):
+        verdict = check(p)
+        assert verdict is None or (verdict.check == check.name and verdict.reason)

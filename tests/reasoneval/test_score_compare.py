@@ -12,6 +12,7 @@ import pytest
 from reasoneval.cli import main
 from reasoneval.compare import compare_results
 from reasoneval.errors import InputError
+from reasoneval.score import score_rows
 
 
 def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -66,6 +67,13 @@ def test_score_text_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main([*argv, "--out", str(tmp_path / "o.jsonl")]) == 0
     text = capsys.readouterr().out
     assert "accuracy 50.00% (2/4)" in text and "invalid answers 25.00% (1/4)" in text
+
+
+def test_score_counts_a_null_response_as_invalid(tmp_path: Path) -> None:
+    src = _write(tmp_path / "gen.jsonl", [{"out": None, "gold": "5"}, {"out": "5", "gold": "5"}])
+    rows, summary = score_rows(_read(src), response_field="out", gold_field="gold")
+    assert [r["correct"] for r in rows] == [False, True]
+    assert (summary.n, summary.invalid, summary.correct) == (2, 1, 1)
 
 
 @pytest.mark.parametrize(
@@ -141,6 +149,7 @@ def test_compare_averages_k_samples_per_item(tmp_path: Path) -> None:
     assert result.baseline_accuracy == 0.5 and result.candidate_accuracy == 0.75
     assert result.delta == pytest.approx(0.25)
     assert result.ci_low == pytest.approx(0.25) and result.passed
+    assert result.baseline_samples == result.candidate_samples == (4, 4)
     # The same through files: several rows per id are that item's samples.
     b = _write(tmp_path / "b.jsonl", [{"id": i, "correct": c} for i, s in base.items() for c in s])
     c = _write(tmp_path / "c.jsonl", [{"id": i, "correct": c} for i, s in cand.items() for c in s])

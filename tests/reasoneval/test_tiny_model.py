@@ -139,3 +139,34 @@ def test_cli_builds_a_wider_model(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert json.loads((tmp_path / "cli" / "tiny_model.json").read_text())["config"]["seed"] == 3
     assert cli_main(["tiny-model", str(tmp_path / "cli")]) == 2  # not empty: one-line error
     assert "not empty" in capsys.readouterr().err
+
+
+def test_trl_sft_trains_it(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    from reasoneval.prompting import format_completion
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rows = [
+        {
+            "prompt": build_prompt(f"Ava has {i} apples and finds 1 more.", tokenizer=tok),
+            "completion": format_completion(f"{i} + 1 = {i + 1}", str(i + 1)) + tok.eos_token,
+        }
+        for i in range(16)
+    ]
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, use_safetensors=True)
+    before = model.model.layers[0].mlp.up_proj.weight.detach().clone()
+    args = SFTConfig(
+        output_dir=str(tmp_path), max_steps=4, per_device_train_batch_size=4, learning_rate=1e-3,
+        logging_steps=1, report_to=[], save_strategy="no", use_cpu=True, seed=0,
+    )  # fmt: skip
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok
+    )
+    trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert losses[-1] < losses[0]
+    assert not torch.equal(before, model.model.layers[0].mlp.up_proj.weight)

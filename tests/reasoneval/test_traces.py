@@ -30,21 +30,37 @@ def test_wrong_sum_is_flagged_and_right_one_is_not() -> None:
     assert verdicts("total <<5+3=9>>9") == [("<<5+3=9>>", False)]
 
 
-@pytest.mark.parametrize("text", [
-    "3 x 4 = 12 cookies", "3 × 4 = 12", "$1,200 - $200 = $1,000", "10/3 = 3.33 each",
-    "7 / 2 = 3 full boxes", "100% - 20% = 80%", "4/20 x 100% = 20%", "3 stickers + 42 stickers = 45",
-    "2 * 3 = 6 + 1 = 7", "25 / 1/3 = 75", "(2 + 3) * 4 = 20", "2^10 = 1024", "-5 + 2 = -3",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 x 4 = 12 cookies",
+        "3 \u00d7 4 = 12",
+        "$1,200 - $200 = $1,000",
+        "10/3 = 3.33 each",
+        "7 / 2 = 3 full boxes",
+        "100% - 20% = 80%",
+        "4/20 x 100% = 20%",
+        "3 stickers + 42 stickers = 45",
+        "2 * 3 = 6 + 1 = 7",
+        "25 / 1/3 = 75",
+        "(2 + 3) * 4 = 20",
+        "2^10 = 1024",
+        "-5 + 2 = -3",
+    ],
+)
 def test_prose_notations_read_correctly(text: str) -> None:
     assert verdicts(text) and all(ok for _, ok in verdicts(text))
 
 
-@pytest.mark.parametrize("text", [
-    "20% of 50 = 10",  # "of" is prose: the left side is not a complete expression
-    "11x + 15 = 301",  # algebra
-    "7 stickers/page * 6 pages = 42",  # starts mid-expression after a unit word
-    "It is 12:00 + 18 = 30",  # a clock time, not arithmetic
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20% of 50 = 10",  # "of" is prose: the left side is not a complete expression
+        "11x + 15 = 301",  # algebra
+        "7 stickers/page * 6 pages = 42",  # starts mid-expression after a unit word
+        "It is 12:00 + 18 = 30",  # a clock time, not arithmetic
+    ],
+)
 def test_unreadable_equations_are_skipped_not_flagged(text: str) -> None:
     assert verdicts(text) == []
 
@@ -101,8 +117,11 @@ def test_step_count_compared_with_gold() -> None:
 
 def test_problem_features() -> None:
     p = Problem("x", "A farm has 1,250 cows and 3 barns.", "10", GOLD)
-    assert problem_features(p) == {"gold_steps": ["1-2"], "operations": ["add", "multiply"],
-                                   "magnitude": ["1000+"]}
+    assert problem_features(p) == {
+        "gold_steps": ["1-2"],
+        "operations": ["add", "multiply"],
+        "magnitude": ["1000+"],
+    }
 
 
 def test_auroc_perfect_reversed_and_ties() -> None:
@@ -122,8 +141,16 @@ def test_auroc_is_symmetric_under_negation(pairs: list[tuple[int, bool]]) -> Non
         assert b is not None and abs(a + b - 1) < 1e-12
 
 
-def _sample(pid: str, text: str, extracted: str | None, correct: bool, *, finish: str = "stop",
-            tokens: int = 10, variant: str = "original") -> ScoredSample:
+def _sample(
+    pid: str,
+    text: str,
+    extracted: str | None,
+    correct: bool,
+    *,
+    finish: str = "stop",
+    tokens: int = 10,
+    variant: str = "original",
+) -> ScoredSample:
     gen = Generation(pid, variant, 0, "prompt", "hash", Completion(text, finish, 5, tokens))
     return ScoredSample(gen, "10", extracted, "strict" if extracted else None, correct)
 
@@ -161,11 +188,19 @@ def test_layer_rates_informativeness_and_auroc_by_hand() -> None:
 
 def test_traces_for_rows_matches_the_layer() -> None:
     problems, samples = _fixture()
-    rows = [{"id": s.generation.id, "variant": s.generation.variant, "sample_index": 0,
-             "response": s.generation.completion.text, "finish_reason":
-             s.generation.completion.finish_reason, "extracted": s.extracted,
-             "correct": s.correct, "completion_tokens": s.generation.completion.completion_tokens}
-            for s in samples]
+    rows = [
+        {
+            "id": s.generation.id,
+            "variant": s.generation.variant,
+            "sample_index": 0,
+            "response": s.generation.completion.text,
+            "finish_reason": s.generation.completion.finish_reason,
+            "extracted": s.extracted,
+            "correct": s.correct,
+            "completion_tokens": s.generation.completion.completion_tokens,
+        }
+        for s in samples
+    ]
     from_rows = traces_for_rows(rows, problems, n_boot=200)
     from_layer = TracesLayer(n_boot=200).evaluate(problems, samples, RunContext(None, 0, 1))
     assert from_rows.metrics == from_layer.metrics and from_rows.per_sample == from_layer.per_sample
@@ -178,3 +213,21 @@ def test_arithmetic_false_alarms_on_gsm8k_gold_at_most_one_percent(gsm8k_dir: Pa
         flagged, n, _, equations = gold_false_alarms([json.loads(x) for x in lines if x])
         assert equations > 5 * n  # the checker reads most of the arithmetic, not none of it
         assert flagged / n <= 0.01, f"{split}: {flagged}/{n} gold solutions flagged"
+
+
+@pytest.mark.gsm8k
+def test_arithmetic_check_catches_planted_errors_in_gsm8k_gold(gsm8k_dir: Path) -> None:
+    # Strip the calculator annotations (as training data does), then add 1 to the first result
+    # written after an '='. The checker must notice most of these, not just stay quiet.
+    import re
+
+    lines = (gsm8k_dir / "test.jsonl").read_text(encoding="utf-8").splitlines()
+    caught = planted = 0
+    for row in map(json.loads, filter(None, lines)):
+        text = re.sub(r"<<[^<>]*>>", "", row["answer"].rpartition("####")[0])
+        m = re.search(r"=\s*\$?(\d+)(?![\d.,/])", text)
+        if m:
+            planted += 1
+            bad = f"{text[: m.start(1)]}{int(m.group(1)) + 1}{text[m.end(1) :]}"
+            caught += any(not e.ok for e in check_arithmetic(bad))
+    assert planted > 1000 and caught / planted >= 0.65  # measured 881/1233 = 71%

@@ -14,16 +14,28 @@ from reasoneval.errors import InputError
 from reasoneval.prompting import FewShotExample
 from reasoneval.records import Problem
 from reasoneval.variants import (
-    ANSWER_FORMATS, FAMILIES, PARAPHRASES, VariantConfig, family_of, insert_distractor,
-    load_gsm_plus, make_variants, parse_families,
+    ANSWER_FORMATS,
+    FAMILIES,
+    PARAPHRASES,
+    VariantConfig,
+    family_of,
+    insert_distractor,
+    load_gsm_plus,
+    make_variants,
+    parse_families,
 )
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 PROBLEM = Problem("gsm8k/test/7", "Ann has 12 pens. She buys 30 more. How many pens now?", "42")
 
 sentences = st.lists(
-    st.builds(lambda w, n: f"{w} {n}.", st.sampled_from(["Ann has", "Bo buys", "It costs"]),
-              st.integers(0, 10_000)), min_size=1, max_size=4,
+    st.builds(
+        lambda w, n: f"{w} {n}.",
+        st.sampled_from(["Ann has", "Bo buys", "It costs"]),
+        st.integers(0, 10_000),
+    ),
+    min_size=1,
+    max_size=4,
 ).map(" ".join)
 
 
@@ -50,8 +62,14 @@ def test_deterministic_given_seed_and_names_carry_the_family() -> None:
     assert {v.name for v in a} != {v.name for v in make_variants(PROBLEM, VariantConfig(seed=4))}
     assert len({v.name for v in a}) == len(a)
     assert all(family_of(v.name) == v.family for v in a)
-    assert {v.family for v in a} == {"paraphrase", "format", "shots", "template", "spacing",
-                                     "distractor"}  # numeric: gsm8k is not programmatic
+    assert {v.family for v in a} == {
+        "paraphrase",
+        "format",
+        "shots",
+        "template",
+        "spacing",
+        "distractor",
+    }  # numeric: gsm8k is not programmatic
 
 
 def test_at_least_eight_distinct_paraphrases_keep_both_demands() -> None:
@@ -59,13 +77,21 @@ def test_at_least_eight_distinct_paraphrases_keep_both_demands() -> None:
     assert all("<think>" in p and "####" in p for p in PARAPHRASES)
 
 
-@pytest.mark.parametrize("label,completion", [
-    ("hash", "#### 42"), ("answer_is", "The answer is 42."), ("boxed", "\\boxed{42}"),
-    ("final_answer", "**Final Answer:** 42"),
-])
+@pytest.mark.parametrize(
+    "label,completion",
+    [
+        ("hash", "#### 42"),
+        ("answer_is", "The answer is 42."),
+        ("boxed", "\\boxed{42}"),
+        ("final_answer", "**Final Answer:** 42"),
+    ],
+)
 def test_each_answer_format_is_read_by_the_parser(label: str, completion: str) -> None:
-    v = next(v for v in make_variants(PROBLEM, VariantConfig(families=("format",)))
-             if v.name == f"format-{label}")
+    v = next(
+        v
+        for v in make_variants(PROBLEM, VariantConfig(families=("format",)))
+        if v.name == f"format-{label}"
+    )
     assert ANSWER_FORMATS[label] in v.question
     extraction = extract_answer(f"30 + 12 = 42\n</think>\n{completion}", flexible=False)
     assert extraction is not None and extraction.value == "42"
@@ -83,7 +109,8 @@ def test_shots_toggle_and_raw_template() -> None:
 
 def test_distractor_goes_before_the_question_sentence() -> None:
     assert insert_distractor("A has 2. B has 3. How many?", "C is 9.") == (
-        "A has 2. B has 3. C is 9. How many?")
+        "A has 2. B has 3. C is 9. How many?"
+    )
 
 
 def test_numeric_family_only_for_programmatic_problems() -> None:
@@ -93,8 +120,10 @@ def test_numeric_family_only_for_programmatic_problems() -> None:
     cfg = VariantConfig(families=("numeric",), max_per_family=2, numeric_variants=provider)
     assert make_variants(PROBLEM, cfg) == []
     synth = Problem("synthetic/test/0", "Ann has 5. How many?", "5")
-    assert [(v.name, v.gold) for v in make_variants(synth, cfg)] == [("numeric-n0", "0"),
-                                                                     ("numeric-n1", "1")]
+    assert [(v.name, v.gold) for v in make_variants(synth, cfg)] == [
+        ("numeric-n0", "0"),
+        ("numeric-n1", "1"),
+    ]
 
 
 def test_numeric_family_with_the_real_synthetic_set() -> None:
@@ -121,21 +150,28 @@ def test_parse_families() -> None:
 
 def test_gsm_plus_rows_match_by_seed_question_and_skips_are_reported(tmp_path: Path) -> None:
     path = tmp_path / "plus.jsonl"
-    path.write_text("\n".join([
-        '{"question": "Ann has 13 pens. She buys 30 more. How many?", "answer": "43", '
-        '"perturbation_type": "numerical substitution", "seed_question": "Ann has 12 pens.  '
-        'She buys 30 more. How many pens now?"}',
-        '{"question": "Q?", "answer": "None", "perturbation_type": "critical thinking", '
-        f'"seed_question": "{PROBLEM.question}"}}',
-        '{"question": "Q?", "answer": "3", "perturbation_type": "x", "seed_question": "other"}',
-    ]), encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            [
+                '{"question": "Ann has 13 pens. She buys 30 more. How many?", "answer": "43", '
+                '"perturbation_type": "numerical substitution", "seed_question": "Ann has 12 pens.  '
+                'She buys 30 more. How many pens now?"}',
+                '{"question": "Q?", "answer": "None", "perturbation_type": "critical thinking", '
+                f'"seed_question": "{PROBLEM.question}"}}',
+                '{"question": "Q?", "answer": "3", "perturbation_type": "x", "seed_question": "other"}',
+            ]
+        ),
+        encoding="utf-8",
+    )
     found, skipped = load_gsm_plus(path, [PROBLEM])
     assert [(e.gold, e.perturbation_type) for e in found[PROBLEM.id]] == [
-        ("43", "numerical substitution")]
+        ("43", "numerical substitution")
+    ]
     assert len(skipped) == 2 and "not a number" in skipped[0] and "matches no" in skipped[1]
     cfg = VariantConfig(families=("external",), external=found)
     assert [(v.name, v.family, v.gold) for v in make_variants(PROBLEM, cfg)] == [
-        ("gsmplus_numerical_substitution-g0", "gsmplus_numerical_substitution", "43")]
+        ("gsmplus_numerical_substitution-g0", "gsmplus_numerical_substitution", "43")
+    ]
     path.write_text('{"question": "only"}\n', encoding="utf-8")
-    with pytest.raises(InputError, match="plus.jsonl:1"):
+    with pytest.raises(InputError, match=r"plus\.jsonl:1"):
         load_gsm_plus(path, [PROBLEM])

@@ -44,11 +44,16 @@ def test_mean_reward_rises_on_a_learnable_reward(make_grpo_config) -> None:
     assert len(lines[-1]["samples"]) == 2 and lines[-1]["n_completions"] == 8
     logged = lines[-1]["reward_mean"]["target_char_fraction"]
     samples = lines[-1]["samples"]
-    assert all(s["rewards"]["target_char_fraction"] == target_char_fraction([s["completion"]])[0] for s in samples)
+    assert all(
+        s["rewards"]["target_char_fraction"] == target_char_fraction([s["completion"]])[0]
+        for s in samples
+    )
     assert 0.0 <= logged <= 1.0
 
 
-def test_starts_from_sft_adapter_merged_in_full_precision(make_sft_config, make_grpo_config, tmp_path: Path) -> None:
+def test_starts_from_sft_adapter_merged_in_full_precision(
+    make_sft_config, make_grpo_config, tmp_path: Path
+) -> None:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
@@ -60,14 +65,18 @@ def test_starts_from_sft_adapter_merged_in_full_precision(make_sft_config, make_
     cfg = make_grpo_config(adapter_path=sft_cfg.output_dir, model_name_or_path="", max_steps=1)
     run = prepare(cfg)
     assert run.merged_base == str(Path(cfg.output_dir) / MERGED_DIR)
-    assert cfg.model_name_or_path == sft_cfg.model_name_or_path  # read from adapter_config.json
+    assert run.cfg.model_name_or_path == sft_cfg.model_name_or_path  # read from adapter_config.json
     assert (Path(run.merged_base) / "model.safetensors").is_file()
 
     ids = run.tokenizer("<think>\nAva has 3+4=7 apples.", return_tensors="pt")["input_ids"]
-    base = AutoModelForCausalLM.from_pretrained(sft_cfg.model_name_or_path, dtype=torch.float32).eval()
+    base = AutoModelForCausalLM.from_pretrained(
+        sft_cfg.model_name_or_path, dtype=torch.float32
+    ).eval()
     with torch.no_grad():
         base_logits = base(input_ids=ids).logits
-        sft_logits = PeftModel.from_pretrained(base, sft_cfg.output_dir).eval()(input_ids=ids).logits
+        sft_logits = (
+            PeftModel.from_pretrained(base, sft_cfg.output_dir).eval()(input_ids=ids).logits
+        )
         # The fresh GRPO LoRA starts at B=0, so the policy equals base+SFT adapter before training.
         policy_logits = run.trainer.model.eval()(input_ids=ids).logits
     assert not torch.allclose(sft_logits, base_logits, atol=1e-3)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from train.config import ConfigError
-from train.grpo import GRPORunConfig, _check
+from train.grpo import GRPORunConfig, prepare
 from train.rewards import accuracy_reward, format_reward, is_well_formed
 
 
@@ -14,7 +14,12 @@ def test_accuracy_uses_reasoneval_equivalence() -> None:
         "3+4=8\n</think>\n#### 8",
         "no answer at all",
     ]
-    assert accuracy_reward(completions, final_answer=["7", "1072", "7", "7"]) == [1.0, 1.0, 0.0, 0.0]
+    assert accuracy_reward(completions, final_answer=["7", "1072", "7", "7"]) == [
+        1.0,
+        1.0,
+        0.0,
+        0.0,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -39,4 +44,4 @@ def test_format_reward(completion: str, ok: bool) -> None:
 def test_format_weight_is_capped() -> None:
     cfg = GRPORunConfig(model_name_or_path="m", train_file="t", format_weight=0.5)
     with pytest.raises(ConfigError, match="format_weight"):
-        _check(cfg)
+        prepare(cfg)  # rejected before any file or model is opened

@@ -14,7 +14,9 @@ from train.sft import finish, prepare
 pytestmark = pytest.mark.slow
 
 
-def _lora_and_base(model: torch.nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+def _lora_and_base(
+    model: torch.nn.Module,
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     lora, base = {}, {}
     for name, p in model.named_parameters():
         (lora if "lora_" in name else base)[name] = p.detach().clone()
@@ -44,7 +46,9 @@ def test_loss_is_masked_to_exactly_the_completion(make_sft_config) -> None:
 def test_lora_trains_and_base_stays_frozen(make_sft_config) -> None:
     run = prepare(make_sft_config(max_steps=3, learning_rate=1e-3))
     lora_before, base_before = _lora_and_base(run.trainer.model)
-    assert lora_before and all(torch.count_nonzero(v) == 0 for k, v in lora_before.items() if "lora_B" in k)
+    assert lora_before and all(
+        torch.count_nonzero(v) == 0 for k, v in lora_before.items() if "lora_B" in k
+    )
     run.trainer.train()
     lora_after, base_after = _lora_and_base(run.trainer.model)
     changed = [k for k in lora_before if not torch.equal(lora_before[k], lora_after[k])]
@@ -59,7 +63,9 @@ def test_loss_falls_on_a_fixed_batch(make_sft_config, tmp_path: Path) -> None:
     one = json.loads(Path(make_sft_config().train_file).read_text().splitlines()[0])
     fixed = tmp_path / "fixed.jsonl"
     fixed.write_text((json.dumps(one) + "\n") * 4)
-    run = prepare(make_sft_config(train_file=str(fixed), eval_fraction=0.0, max_steps=8, learning_rate=5e-3))
+    run = prepare(
+        make_sft_config(train_file=str(fixed), eval_fraction=0.0, max_steps=8, learning_rate=5e-3)
+    )
     run.trainer.train()
     losses = [e["loss"] for e in run.trainer.state.log_history if "loss" in e]
     assert len(losses) == 8
@@ -80,7 +86,9 @@ def test_saved_adapter_reloads_to_identical_logits(make_sft_config, tiny_model_d
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    cfg = make_sft_config(max_steps=3, learning_rate=1e-3, eval_steps=1, save_steps=1, save_total_limit=1)
+    cfg = make_sft_config(
+        max_steps=3, learning_rate=1e-3, eval_steps=1, save_steps=1, save_total_limit=1
+    )
     run = prepare(cfg)
     run.trainer.train()
     meta = finish(run)
@@ -115,3 +123,16 @@ def test_nf4_qlora_path_trains_on_cpu(make_sft_config) -> None:
     assert all(not torch.equal(lora_before[k], lora_after[k]) for k in lora_before)
     losses = [e["loss"] for e in run.trainer.state.log_history if "loss" in e]
     assert losses and all(torch.isfinite(torch.tensor(losses)))
+
+
+def test_full_fine_tuning_updates_every_weight(make_sft_config) -> None:
+    """``peft: none`` is the warm-up for a from-scratch tiny model: no adapter, all weights train."""
+    run = prepare(make_sft_config(peft="none", max_steps=2, learning_rate=1e-3))
+    model = run.trainer.model
+    assert not any("lora_" in n for n, _ in model.named_parameters())
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    run.trainer.train()
+    unchanged = [n for n, p in model.named_parameters() if torch.equal(before[n], p.detach())]
+    assert unchanged == []
+    meta = finish(run)
+    assert (Path(run.cfg.output_dir) / "model.safetensors").is_file() and meta.global_step == 2

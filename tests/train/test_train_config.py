@@ -18,7 +18,10 @@ def test_yaml_sets_defaults_and_flags_override(tmp_path: Path) -> None:
     cfg = parse_config(SFTRunConfig, ["--config", str(path), "--learning_rate", "5e-4"], prog="x")
     assert (cfg.learning_rate, cfg.max_steps, cfg.model_name_or_path) == (5e-4, 7, "m")
     assert cfg.load_in_4bit is True
-    assert parse_config(SFTRunConfig, ["--config", str(path), "--no-quantize"], prog="x").load_in_4bit is False
+    assert (
+        parse_config(SFTRunConfig, ["--config", str(path), "--no-quantize"], prog="x").load_in_4bit
+        is False
+    )
     assert parse_config(SFTRunConfig, ["--load_in_4bit", "false"], prog="x").load_in_4bit is False
 
 
@@ -39,9 +42,14 @@ def test_shipped_sft_recipes_parse_with_the_specified_adapter() -> None:
         assert (cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout) == (16, 32, 0.0)
         assert cfg.lora_target_modules == ALL_PROJECTIONS
         assert cfg.load_in_4bit and cfg.seed == 3407 and cfg.learning_rate == 2e-4
-    tiny_reason = parse_config(SFTRunConfig, ["--config", str(CONFIGS / "sft_gsm8k.yaml")], prog="x")
+    tiny_reason = parse_config(
+        SFTRunConfig, ["--config", str(CONFIGS / "sft_gsm8k.yaml")], prog="x"
+    )
     assert tiny_reason.max_samples == 2000 and tiny_reason.max_steps == 250
-    assert (tiny_reason.per_device_train_batch_size, tiny_reason.gradient_accumulation_steps) == (2, 4)
+    assert (tiny_reason.per_device_train_batch_size, tiny_reason.gradient_accumulation_steps) == (
+        2,
+        4,
+    )
     assert tiny_reason.eval_steps == 50 and tiny_reason.save_steps % tiny_reason.eval_steps == 0
 
 
@@ -62,3 +70,22 @@ def test_accelerate_configs_are_valid(name: str) -> None:
     cluster = ClusterConfig.from_yaml_file(str(path))  # accelerate's loader rejects unknown keys
     assert str(cluster.distributed_type).endswith(("MULTI_GPU", "FSDP", "DEEPSPEED"))
     assert cluster.num_processes >= 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"peft": "none"}, "cannot train a 4-bit base"),
+        ({"save_steps": 30, "eval_steps": 20}, "multiple of eval_steps"),
+        ({"model_name_or_path": ""}, "model_name_or_path is required"),
+        ({"eval_fraction": 1.0}, "eval_fraction"),
+    ],
+)
+def test_inconsistent_sft_configs_fail_before_loading(
+    overrides: dict[str, object], needle: str
+) -> None:
+    from train.sft import prepare
+
+    cfg = SFTRunConfig(**{"model_name_or_path": "m", "train_file": "missing.jsonl", **overrides})  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=needle):
+        prepare(cfg)

@@ -33,7 +33,9 @@ GOOD = {"id": "gsm8k/train/0", "question": "1+1?", "reasoning": "1+1=2", "final_
         (["not", "an", "object"], "expected a JSON object"),
     ],
 )
-def test_bad_row_stops_the_run_naming_file_and_line(tmp_path: Path, bad: object, needle: str) -> None:
+def test_bad_row_stops_the_run_naming_file_and_line(
+    tmp_path: Path, bad: object, needle: str
+) -> None:
     path = _write(tmp_path / "kept.jsonl", [GOOD, bad])
     with pytest.raises(TrainDataError, match=needle) as err:
         read_kept_rows(path)
@@ -59,7 +61,10 @@ def test_rows_render_in_the_shared_prompt_format(kept_rows: Path, tiny_model_dir
     ds = sft_dataset(rows, tok)
     assert ds[3]["prompt"] == build_prompt(rows[3].question, tokenizer=tok)
     assert ds[3]["prompt"].endswith("<think>\n")
-    assert ds[3]["completion"] == format_completion(rows[3].reasoning, rows[3].final_answer) + "<|im_end|>"
+    assert (
+        ds[3]["completion"]
+        == format_completion(rows[3].reasoning, rows[3].final_answer) + "<|im_end|>"
+    )
 
 
 def test_selection_and_split_are_seeded(kept_rows: Path) -> None:

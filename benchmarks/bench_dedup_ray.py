@@ -1,0 +1,126 @@
+"""Dedup on Ray vs the local engine, side by side on the same GSM8K-like corpus.
+
+    python benchmarks/bench_dedup_ray.py --docs 100000            # both engines, prints the ratio
+    python benchmarks/bench_dedup_ray.py --docs 1000000 --cpus 2  # the issue's 1M-document corpus
+
+The corpus is bench_dedup.py's (question-length documents from GSM8K's word frequencies, 2%
+planted near-duplicates). Local = dedup.near_duplicate_clusters in this process. Ray = the five
+ray_engine stages on a fresh local Ray of --cpus CPUs, from empty stage directories; Ray start-up
+is timed apart. Memory: the local engine's peak RSS (this process, corpus included), and for Ray
+the peak RSS (VmHWM) of every Ray worker process, sampled every 0.2 s. Worker RSS counts the
+shared-memory object-store pages a worker has touched, so it overstates private memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_dedup import corpus  # the sibling benchmark's generator
+
+from datacheck.dedup import DedupConfig, near_duplicate_clusters
+from datacheck.ray_engine import RayEngineConfig, ray_dedup
+
+
+class WorkerPeaks:
+    """Peak RSS per Ray worker process (name starts with "ray::"), polled in a thread."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.peaks: dict[int, int] = {}
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> WorkerPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            for proc in psutil.process_iter(["pid", "name"]):
+                if not (proc.info["name"] or "").startswith("ray::"):
+                    continue
+                try:
+                    status = Path(f"/proc/{proc.info['pid']}/status").read_text()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        kib = int(line.split()[1])
+                        self.peaks[proc.info["pid"]] = max(self.peaks.get(proc.info["pid"], 0), kib)
+            self._stop.wait(self.interval)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    config = DedupConfig()
+    docs, planted = corpus(args.docs, args.seed)
+    n = len(docs)
+    print(f"corpus: {n} docs, {len(planted)} planted near-duplicates", flush=True)
+
+    start = time.perf_counter()
+    local = near_duplicate_clusters(docs, config)
+    local_s = time.perf_counter() - start
+    local_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"local: {local_s:.1f} s, {n / local_s:,.0f} docs/s, peak RSS {local_peak:.0f} MB",
+        flush=True,
+    )
+
+    import ray
+
+    start = time.perf_counter()
+    ray.init(num_cpus=args.cpus, include_dashboard=False, logging_level=logging.WARNING)
+    init_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp, WorkerPeaks() as peaks:
+        start = time.perf_counter()
+        out = ray_dedup(docs, config, Path(tmp) / "stages", RayEngineConfig())
+        ray_s = time.perf_counter() - start
+    same = out.result.clusters == local.clusters and out.result.edges == local.edges
+    worker_mb = sorted((kib / 1024 for kib in peaks.peaks.values()), reverse=True)
+    figures = {
+        "docs": n,
+        "cpus": args.cpus,
+        "local_seconds": round(local_s, 2),
+        "local_docs_per_s": round(n / local_s),
+        "local_peak_rss_mb": round(local_peak),
+        "ray_init_seconds": round(init_s, 2),
+        "ray_seconds": round(ray_s, 2),
+        "ray_docs_per_s": round(n / ray_s),
+        "ray_stage_seconds": {s.stage: round(s.seconds, 2) for s in out.stages},
+        "ray_workers_seen": len(worker_mb),
+        "ray_worker_peak_rss_mb_max": round(worker_mb[0]) if worker_mb else None,
+        "ray_worker_peak_rss_mb_median": round(worker_mb[len(worker_mb) // 2])
+        if worker_mb
+        else None,
+        "ray_over_local_speed": round(local_s / ray_s, 3),
+        "same_clusters_and_edges": same,
+        "clusters": len(local.clusters),
+        "candidates": local.n_candidates,
+    }
+    print(json.dumps(figures, indent=1))
+    ray.shutdown()
+    if not same:
+        sys.exit("Ray and local engines disagree")
+
+
+if __name__ == "__main__":
+    main()
