@@ -40,16 +40,17 @@ NEAR_DUPLICATE_SUFFIX = " Answer with a number."
 
 @dataclass(frozen=True, slots=True)
 class Difficulty:
-    """The knobs. Defaults are the easy end: one or two steps, small numbers."""
+    """The knobs. Defaults are the easy end, the one a from-scratch tiny model learns on a CPU in
+    minutes (docs/pipeline.md): one or two steps, one-digit operands, one wording per sentence."""
 
     min_steps: int = 1
     max_steps: int = 2
-    low: int = 2  # range of the starting number and of +/- operands
-    high: int = 20
-    max_factor: int = 4  # * and / operands are drawn from 2..max_factor
+    low: int = 1  # range of the starting number and of +/- operands
+    high: int = 9
+    max_factor: int = 3  # * and / operands are drawn from 2..max_factor
     max_value: int = 99  # every intermediate result stays in 0..max_value
     operations: tuple[Op, ...] = ("+", "-", "*")
-    phrasings: int = 3  # how many wordings of each sentence kind are used (template variety)
+    phrasings: int = 1  # how many wordings of each sentence kind are used (template variety)
 
 
 @dataclass(frozen=True, slots=True)

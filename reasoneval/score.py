@@ -145,13 +145,71 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id-field", help="field copied to 'id' for `reasoneval compare`")
     parser.add_argument("--out", type=Path, required=True, help="scored JSONL to write")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--layers",
+        default="accuracy",
+        help="comma-separated: accuracy (always) and traces; traces reads no model either",
+    )
+    parser.add_argument("--finish-field", default="finish_reason", help="stop/length per row")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the traces bootstrap")
+
+
+SCORE_LAYERS = ("accuracy", "traces")  # the layers that need no generation
+
+
+def _parse_score_layers(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in SCORE_LAYERS]
+    if unknown:
+        raise InputError(f"--layers: {', '.join(unknown)} cannot run on saved generations "
+                         f"(choose from {', '.join(SCORE_LAYERS)})")
+    return names
+
+
+def _traces(scored: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    """Run the traces layer over scored rows; each row gains its ``trace`` object in place."""
+    from reasoneval.answers import parse_gold as gold_of
+    from reasoneval.layers.traces import traces_for_rows
+    from reasoneval.prompting import THINK_OPEN
+    from reasoneval.records import Problem
+
+    rows, problems = [], []
+    for index, row in enumerate(scored):
+        item_id = str(row.get("id", index))
+        gold_text = str(row[args.gold_field])
+        # A raw GSM8K answer doubles as the gold solution the step-count check compares with.
+        solution = gold_text if "####" in gold_text else None
+        problems.append(Problem(id=item_id, question="", gold=gold_of(gold_text) or "",
+                                solution=solution))
+        # Saved outputs may carry the opening <think> that a primed prompt would have held.
+        response = str(row[args.response_field] or "").lstrip().removeprefix(THINK_OPEN)
+        rows.append({"id": item_id, "response": response,
+                     "finish_reason": row.get(args.finish_field) or "stop",
+                     "extracted": row["extracted"], "correct": row["correct"],
+                     "sample_index": index})
+    result = traces_for_rows(rows, problems, seed=args.seed)
+    for index, (row, trace_row) in enumerate(zip(scored, rows, strict=True)):
+        row.update(result.per_sample[(trace_row["id"], "original", index)])
+    return {name: asdict(metric) for name, metric in result.metrics.items()}
 
 
 def run(args: argparse.Namespace) -> int:
+    layers = _parse_score_layers(args.layers)
     rows = read_jsonl(args.file)
     scored, summary = score_rows(
         rows, response_field=args.response_field, gold_field=args.gold_field, id_field=args.id_field
     )
+    traces = _traces(scored, args) if "traces" in layers else None
     write_jsonl_atomic(args.out, scored)
-    print(json.dumps(asdict(summary), indent=2) if args.json else summary.text())
+    if args.json:
+        payload: dict[str, Any] = asdict(summary)
+        if traces is not None:
+            payload["traces"] = traces
+        print(json.dumps(payload, indent=2))
+        return 0
+    print(summary.text())
+    if traces is not None:
+        rates = {k: v["value"] for k, v in traces.items() if k.startswith("error_rate.")}
+        print("traces: " + ", ".join(f"{k.removeprefix('error_rate.')} {100 * v:.1f}%"
+                                     for k, v in sorted(rates.items())))
     return 0

@@ -1,17 +1,23 @@
-"""The HF backend across several processes (``accelerate launch``): each process generates a
-strided shard of the prompts, the shards are gathered, and every process gets the full result
-back in prompt order. Only the main process writes files.
+"""Generation across several processes (``accelerate launch``/``torchrun``): each process runs
+its own engine on a strided shard of the prompts, the shards are gathered, and every process gets
+the full result back in prompt order. Only the main process writes files.
 
-vLLM is not sharded here: it runs its own data and tensor parallelism
-(``data_parallel_size``/``tensor_parallel_size``) from one process.
+- HF backend: one model replica per process, on GPU ``LOCAL_RANK`` (or the CPU).
+- vLLM: ``tensor_parallel_size`` goes to ``vllm.LLM`` as is; it splits one replica over GPUs from
+  one process. ``data_parallel_size`` N means N replicas, one process each: vLLM itself refuses
+  ``LLM(data_parallel_size>1)`` in one process and calls offline data parallelism for dense models
+  "not supported/useful" (vllm/config/parallel.py), so the replicas run under a launcher, each
+  seeing its own ``tensor_parallel_size`` GPUs through CUDA_VISIBLE_DEVICES.
 
-Outside ``accelerate launch`` (WORLD_SIZE unset or 1) nothing here imports accelerate or torch.
+The gather is gloo over the CPU (a few KB of text per prompt). Outside a launcher (WORLD_SIZE
+unset or 1) nothing here imports accelerate or torch.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,13 +35,11 @@ def world() -> tuple[int, int]:
     """(this process's rank, number of processes)."""
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return 0, 1
-    import torch
     from accelerate import PartialState
 
-    # PartialState starts the process group (gloo on CPU, nccl on GPU) and, on GPUs, binds this
-    # process to its own device, so a backend that asks for "cuda" lands on the right one.
-    # Without cpu=True it reads a CPU-only launch as "not distributed".
-    state = PartialState(cpu=not torch.cuda.is_available())
+    # cpu=True: a gloo group whatever the hardware. Only the gather uses it, and it leaves CUDA
+    # untouched in this process, so each engine picks its own GPUs (see device_kwargs).
+    state = PartialState(cpu=True)
     return state.process_index, state.num_processes
 
 
@@ -89,18 +93,55 @@ class ShardedBackend:
         self.inner.close()
 
 
-def shard_backend(backend: Backend) -> Backend:
-    """``backend`` split across the launched processes; itself when there is one process."""
-    rank, size = world()
-    if size == 1:
-        return backend
-    if backend.name != "hf":
-        backend.close()
-        raise InputError(
-            f"{size} processes launched for the {backend.name} backend: launch one process and "
-            "pass --data-parallel-size/--tensor-parallel-size, or use --backend hf"
+@dataclass(frozen=True, slots=True)
+class ParallelConfig:
+    data_parallel_size: int = 1  # replicas = processes launched; 1 also means "whatever launched"
+    tensor_parallel_size: int = 1  # GPUs per vLLM replica
+
+    def check(self, backend: str, processes: int) -> None:
+        for flag, value in (
+            ("--data-parallel-size", self.data_parallel_size),
+            ("--tensor-parallel-size", self.tensor_parallel_size),
+        ):
+            if value < 1:
+                raise InputError(f"{flag} must be at least 1, got {value}")
+        if self.tensor_parallel_size > 1 and backend != "vllm":
+            raise InputError("--tensor-parallel-size needs --backend vllm")
+        if self.data_parallel_size > 1 and processes != self.data_parallel_size:
+            raise InputError(
+                f"--data-parallel-size {self.data_parallel_size} runs one process per replica; "
+                f"{processes} launched. Use: accelerate launch --multi_gpu --num_processes "
+                f"{self.data_parallel_size} -m reasoneval.cli run ..."
+            )
+
+
+def device_kwargs(
+    backend: str, parallel: ParallelConfig, rank: int, processes: int
+) -> dict[str, Any]:
+    """Engine keywords placing this process's replica, and the GPUs it may see."""
+    if backend == "vllm":
+        if processes > 1 and "CUDA_VISIBLE_DEVICES" not in os.environ:
+            tp = parallel.tensor_parallel_size
+            os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(str(rank * tp + k) for k in range(tp))
+        return (
+            {"tensor_parallel_size": parallel.tensor_parallel_size}
+            if parallel.tensor_parallel_size > 1
+            else {}
         )
-    return ShardedBackend(backend, rank, size)
+    if processes > 1:
+        import torch
+
+        if torch.cuda.is_available():
+            return {"device": f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"}
+    return {}
+
+
+def load_sharded(backend: str, parallel: ParallelConfig, load: Callable[..., Backend]) -> Backend:
+    """``load(**engine_kwargs)``, split across the launched processes when there are several."""
+    rank, processes = world()
+    parallel.check(backend, processes)
+    loaded = load(**device_kwargs(backend, parallel, rank, processes))
+    return loaded if processes == 1 else ShardedBackend(loaded, rank, processes)
 
 
 class _MemoryOnlyCache(GenerationCache):

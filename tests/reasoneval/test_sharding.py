@@ -1,4 +1,4 @@
-"""HF generation sharded over 2 CPU processes (accelerate launch, gloo) equals one process, in order."""
+"""Generation sharded over 2 CPU processes (accelerate launch, gloo) equals one process, in order."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reasoneval.backends.base import SamplingConfig
+from reasoneval.errors import InputError
 from reasoneval.records import Completion
-from reasoneval.sharding import ShardedBackend, merge, shard, world
+from reasoneval.sharding import ParallelConfig, ShardedBackend, load_sharded, merge, shard, world
 
 PROMPTS = [f"Question {k}: what is {k} plus {k * 3}?" + " Think." * (k % 4) for k in range(7)]
 SAMPLING = SamplingConfig(n=2, temperature=0.8, top_p=0.95, max_new_tokens=12, seed=5)
@@ -28,14 +30,19 @@ import torch
 torch.set_num_threads(1)
 from reasoneval.backends import load_backend
 from reasoneval.backends.base import SamplingConfig
-from reasoneval.sharding import is_main_process, shard_backend, world
+from reasoneval.sharding import ParallelConfig, is_main_process, load_sharded, world
 
-model, out, prompts, sampling = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
-sampling["stop"] = tuple(sampling["stop"])
-backend = shard_backend(load_backend("hf", model, seed=0, batch_size=2))
-result = backend.generate(prompts, SamplingConfig(**sampling))
-if is_main_process():
-    json.dump({"world": world(), "result": [[asdict(c) for c in row] for row in result]}, open(out, "w"))
+if __name__ == "__main__":  # vLLM starts worker processes
+    name, model, out, prompts, sampling = sys.argv[1:6]
+    sampling = json.loads(sampling)
+    sampling["stop"] = tuple(sampling["stop"])
+    engine = {"batch_size": 2} if name == "hf" else {"max_model_len": 512, "enforce_eager": True, "use_tqdm": False}
+    parallel = ParallelConfig(data_parallel_size=int(sys.argv[6]))
+    backend = load_sharded(name, parallel, lambda **kw: load_backend(name, model, seed=0, **engine, **kw))
+    result = backend.generate(json.loads(prompts), SamplingConfig(**sampling))
+    backend.close()
+    if is_main_process():
+        json.dump({"world": world(), "result": [[asdict(c) for c in row] for row in result]}, open(out, "w"))
 """
 
 
@@ -83,14 +90,38 @@ def test_sharded_backend_generates_only_its_shard() -> None:
     assert [row[0].text for row in out] == ["A", "B", "C", "D"]
 
 
-@pytest.mark.slow
-def test_two_cpu_processes_match_one_process_in_item_order(
-    tiny_model_dir: Path, tmp_path: Path
-) -> None:
-    pytest.importorskip("accelerate")
+def launch_two(name: str, model: Path, tmp_path: Path, sampling: SamplingConfig) -> dict[str, Any]:
+    """The worker under `accelerate launch` with 2 processes; rank 0's merged result."""
     launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
     if launcher is None:
         pytest.skip("the accelerate launcher is not installed beside this Python")
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    out = tmp_path / "merged.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    env |= {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": "nobind"}
+    for var in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+        env.pop(var, None)
+    done = subprocess.run(
+        # --multi_gpu is accelerate's torchrun launcher; sharding.world() forms a gloo group
+        # whatever the hardware (accelerate's own --cpu mode would need MPI).
+        [launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
+         str(script), name, str(model), str(out), json.dumps(PROMPTS),
+         json.dumps(asdict(sampling)), "2"],
+        env=env, capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    merged: dict[str, Any] = json.loads(out.read_text())
+    assert merged["world"] == [0, 2]
+    return merged
+
+
+@pytest.mark.slow
+def test_hf_on_two_cpu_processes_matches_one_process_in_item_order(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("accelerate")
     import torch
 
     from reasoneval.backends import load_backend
@@ -99,24 +130,56 @@ def test_two_cpu_processes_match_one_process_in_item_order(
     single = load_backend("hf", tiny_model_dir, seed=0, batch_size=3)
     expected = single.generate(PROMPTS, SAMPLING)
     single.close()
-
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    out = tmp_path / "merged.json"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    env.pop("WORLD_SIZE", None)
-    sampling = json.dumps(asdict(SAMPLING))
-    done = subprocess.run(
-        # --multi_gpu is accelerate's torchrun launcher; on a machine without CUDA,
-        # sharding.world() starts a gloo group (accelerate's own --cpu mode needs MPI).
-        [launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
-         str(script), str(tiny_model_dir), str(out), json.dumps(PROMPTS), sampling],
-        env=env, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    merged = json.loads(out.read_text())
-    assert merged["world"] == [0, 2]
+    merged = launch_two("hf", tiny_model_dir, tmp_path, SAMPLING)
     assert merged["result"] == [[asdict(c) for c in row] for row in expected]
     # Not trivially equal: sampled, and different prompts got different text.
     assert len({row[0]["text"] for row in merged["result"]}) > 1
+
+
+@pytest.mark.slow
+@pytest.mark.vllm
+def test_vllm_data_parallel_replicas_match_one_engine_in_item_order(
+    vllm_tiny_backend: Any, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    greedy = SamplingConfig(max_new_tokens=12)
+    expected = vllm_tiny_backend.generate(PROMPTS, greedy)
+    merged = launch_two("vllm", tiny_model_dir, tmp_path, greedy)
+    assert merged["result"] == [[asdict(c) for c in row] for row in expected]
+    assert len({row[0]["text"] for row in merged["result"]}) > 1
+
+
+@pytest.mark.slow
+@pytest.mark.vllm
+def test_vllm_tensor_parallel_size_reaches_the_engine(
+    vllm_tiny_backend: Any, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reasoneval.backends import load_backend
+
+    # vllm-cpu binds each TP worker to a NUMA node; this box has one, so no binding.
+    monkeypatch.setenv("VLLM_CPU_OMP_THREADS_BIND", "nobind")
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    greedy = SamplingConfig(max_new_tokens=12)
+    expected = vllm_tiny_backend.generate(PROMPTS, greedy)
+    backend = load_sharded(
+        "vllm",
+        ParallelConfig(tensor_parallel_size=2),
+        lambda **kw: load_backend(
+            "vllm", tiny_model_dir, seed=0, max_model_len=512, enforce_eager=True,
+            use_tqdm=False, **kw,
+        ),
+    )  # fmt: skip
+    try:
+        assert backend.llm.llm_engine.vllm_config.parallel_config.tensor_parallel_size == 2  # type: ignore[attr-defined]
+        assert backend.generate(PROMPTS, greedy) == expected
+    finally:
+        backend.close()
+
+
+def test_parallel_settings_fail_fast_with_the_command_to_run() -> None:
+    with pytest.raises(InputError, match="accelerate launch --multi_gpu --num_processes 4"):
+        ParallelConfig(data_parallel_size=4).check("vllm", 1)
+    with pytest.raises(InputError, match="needs --backend vllm"):
+        ParallelConfig(tensor_parallel_size=2).check("hf", 1)
+    with pytest.raises(InputError, match="at least 1"):
+        ParallelConfig(tensor_parallel_size=0).check("vllm", 1)
+    ParallelConfig(data_parallel_size=2).check("hf", 2)  # launched as asked: fine
