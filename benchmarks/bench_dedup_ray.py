@@ -6,9 +6,10 @@
 The corpus is bench_dedup.py's (question-length documents from GSM8K's word frequencies, 2%
 planted near-duplicates). Local = dedup.near_duplicate_clusters in this process. Ray = the five
 ray_engine stages on a fresh local Ray of --cpus CPUs, from empty stage directories; Ray start-up
-is timed apart. Memory: the local engine's peak RSS (this process, corpus included), and for Ray
-the peak RSS (VmHWM) of every Ray worker process, sampled every 0.2 s. Worker RSS counts the
-shared-memory object-store pages a worker has touched, so it overstates private memory.
+is timed apart. Memory: the local engine's peak RSS (this process, corpus included); for Ray, each
+worker process's peak RSS (VmHWM) and the largest RSS of any worker during each stage, sampled
+every 0.2 s. Worker RSS counts the shared-memory object-store pages a worker has touched, so it
+overstates private memory.
 """
 
 from __future__ import annotations
@@ -29,15 +30,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_dedup import corpus  # the sibling benchmark's generator
 
 from datacheck.dedup import DedupConfig, near_duplicate_clusters
-from datacheck.ray_engine import RayEngineConfig, ray_dedup
+from datacheck.ray_engine import STAGES, RayEngineConfig, ray_dedup
 
 
 class WorkerPeaks:
-    """Peak RSS per Ray worker process (name starts with "ray::"), polled in a thread."""
+    """Ray worker memory, polled in a thread: each worker's lifetime peak (VmHWM), and the largest
+    resident set (VmRSS) any worker had during each stage. Workers are reused across stages, so
+    only the second attributes memory to a stage; the stage is read from the stage log."""
 
-    def __init__(self, interval: float = 0.2) -> None:
-        self.peaks: dict[int, int] = {}
-        self.interval = interval
+    def __init__(self, stage_log: Path, interval: float = 0.2) -> None:
+        self.lifetime: dict[int, int] = {}  # pid -> KiB
+        self.by_stage: dict[str, int] = {}  # stage -> KiB
+        self.stage_log, self.interval = stage_log, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -49,8 +53,13 @@ class WorkerPeaks:
         self._stop.set()
         self._thread.join()
 
+    def _stage(self) -> str:
+        done = len(self.stage_log.read_text().splitlines()) if self.stage_log.exists() else 0
+        return STAGES[min(done, len(STAGES) - 1)]
+
     def _poll(self) -> None:
         while not self._stop.is_set():
+            stage = self._stage()
             for proc in psutil.process_iter(["pid", "name"]):
                 if not (proc.info["name"] or "").startswith("ray::"):
                     continue
@@ -58,10 +67,11 @@ class WorkerPeaks:
                     status = Path(f"/proc/{proc.info['pid']}/status").read_text()
                 except OSError:
                     continue
-                for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
-                        kib = int(line.split()[1])
-                        self.peaks[proc.info["pid"]] = max(self.peaks.get(proc.info["pid"], 0), kib)
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                hwm, rss = (int(fields.get(k, "0 kB").split()[0]) for k in ("VmHWM", "VmRSS"))
+                pid = proc.info["pid"]
+                self.lifetime[pid] = max(self.lifetime.get(pid, 0), hwm)
+                self.by_stage[stage] = max(self.by_stage.get(stage, 0), rss)
             self._stop.wait(self.interval)
 
 
@@ -90,12 +100,14 @@ def main() -> None:
     start = time.perf_counter()
     ray.init(num_cpus=args.cpus, include_dashboard=False, logging_level=logging.WARNING)
     init_s = time.perf_counter() - start
-    with tempfile.TemporaryDirectory() as tmp, WorkerPeaks() as peaks:
-        start = time.perf_counter()
-        out = ray_dedup(docs, config, Path(tmp) / "stages", RayEngineConfig())
-        ray_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp) / "stages"
+        with WorkerPeaks(workdir / "stages.jsonl") as peaks:
+            start = time.perf_counter()
+            out = ray_dedup(docs, config, workdir, RayEngineConfig())
+            ray_s = time.perf_counter() - start
     same = out.result.clusters == local.clusters and out.result.edges == local.edges
-    worker_mb = sorted((kib / 1024 for kib in peaks.peaks.values()), reverse=True)
+    worker_mb = sorted((kib / 1024 for kib in peaks.lifetime.values()), reverse=True)
     figures = {
         "docs": n,
         "cpus": args.cpus,
@@ -111,6 +123,7 @@ def main() -> None:
         "ray_worker_peak_rss_mb_median": round(worker_mb[len(worker_mb) // 2])
         if worker_mb
         else None,
+        "ray_worker_max_rss_mb_by_stage": {k: round(v / 1024) for k, v in peaks.by_stage.items()},
         "ray_over_local_speed": round(local_s / ray_s, 3),
         "same_clusters_and_edges": same,
         "clusters": len(local.clusters),

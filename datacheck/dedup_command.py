@@ -8,7 +8,9 @@ from typing import Any
 
 from datacheck.dedup import DedupConfig, near_duplicate_clusters
 from datacheck.records import SCHEMA_VERSION
-from datacheck.report import _jsonl, atomic_write, package_versions
+from reasoneval.artifacts import atomic_write_text as atomic_write
+from reasoneval.artifacts import jsonl_text as _jsonl
+from reasoneval.artifacts import package_versions
 from reasoneval.errors import InputError
 
 

@@ -30,6 +30,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -286,21 +287,23 @@ def ray_dedup(
     h1 = _hash(texts_hash(texts), config.ngram, config.num_perm, config.seed, False)
 
     def signatures(out: Path) -> dict[str, Any]:
-        kwargs = {"ngram": config.ngram, "num_perm": config.num_perm, "seed": config.seed}
-        documents().map_batches(
-            sign_block, batch_format="pyarrow", batch_size=None,
-            fn_kwargs={**kwargs, "mask_numbers": False},
-        ).write_parquet(_parquet(out))  # fmt: skip
+        sign = partial(
+            sign_block, ngram=config.ngram, num_perm=config.num_perm, seed=config.seed,
+            mask_numbers=False,
+        )  # fmt: skip
+        documents().map_batches(sign, batch_format="pyarrow", batch_size=None).write_parquet(
+            _parquet(out)
+        )
         return {"documents": n}
 
     store.run(STAGES[0], h1, signatures)
     h2 = _hash(h1, bands, rows)
 
     def keys(out: Path) -> dict[str, Any]:
+        band = partial(band_block, bands=bands, rows=rows, num_perm=config.num_perm)
         ray.data.read_parquet(_parquet(store.path(STAGES[0]))).map_batches(
-            band_block, batch_format="pyarrow", batch_size=None,
-            fn_kwargs={"bands": bands, "rows": rows, "num_perm": config.num_perm},
-        ).write_parquet(_parquet(out))  # fmt: skip
+            band, batch_format="pyarrow", batch_size=None
+        ).write_parquet(_parquet(out))
         return {"bands": bands, "rows": rows}
 
     store.run(STAGES[1], h2, keys)
@@ -336,7 +339,7 @@ def ray_dedup(
 
     def kept(out: Path) -> dict[str, Any]:
         documents().map_batches(
-            drop_block, batch_format="pyarrow", batch_size=None, fn_kwargs={"removed": removed}
+            partial(drop_block, removed=removed), batch_format="pyarrow", batch_size=None
         ).write_parquet(_parquet(out))
         return {"kept": n - len(removed)}
 
@@ -396,7 +399,7 @@ def _verify(
 
     if len(pairs) == 0:
         return EDGE_SCHEMA.empty_table()
-    cpus = int(ray.cluster_resources().get("CPU", 2))
+    cpus = int(ray.cluster_resources().get("CPU", 2))  # type: ignore[no-untyped-call]
     groups = engine.join_partitions or max(2, cpus, math.ceil(len(pairs) / 200_000))
     pairs = pairs[np.argsort(pairs[:, 0] % groups, kind="stable")]
     pair_group = pairs[:, 0] % groups
@@ -410,17 +413,14 @@ def _verify(
     return pa.concat_tables(
         [EDGE_SCHEMA.empty_table()]
         + [
-            t.cast(EDGE_SCHEMA)
+            pa.table(t).cast(EDGE_SCHEMA)
             for t in ray.data.read_parquet(_parquet(signatures_dir))
             .select_columns(["i", "shingles"])
-            .map_batches(
-                route_block, batch_format="pyarrow", batch_size=None, fn_kwargs={"needs": needs}
-            )
+            .map_batches(partial(route_block, needs=needs), batch_format="pyarrow", batch_size=None)
             .groupby("group")
             .map_groups(
-                verify_group,
+                partial(verify_group, pairs=pairs, bounds=bounds, threshold=threshold),
                 batch_format="pyarrow",
-                fn_kwargs={"pairs": pairs, "bounds": bounds, "threshold": threshold},
             )
             .iter_batches(batch_format="pyarrow", batch_size=None)
         ]

@@ -7,40 +7,26 @@ os.replace, so a crash never leaves a half-written output that looks complete.
 from __future__ import annotations
 
 import json
-import os
-import platform
-import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from datacheck.clean import CleanConfig, CleanResult
 from datacheck.lsh import detection_probability
 from datacheck.records import SCHEMA_VERSION, Problem, Rejection
+from reasoneval.artifacts import atomic_write_text as atomic_write
+from reasoneval.artifacts import jsonl_text as _jsonl
+from reasoneval.artifacts import package_versions
 
-PACKAGES = ("reasonkit", "numpy", "datasketch", "datasets", "tqdm", "transformers")
 EXAMPLES_PER_CHECK = 12
 # Findings a reviewer should see in full, not sampled: each is a judgement about a specific row.
 LISTED_IN_FULL = frozenset({"label_consistency", "calculator", "contamination"})
 
 
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
-def _jsonl(rows: Iterable[Mapping[str, Any]]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 def kept_row(p: Problem) -> dict[str, Any]:
@@ -61,14 +47,6 @@ def rejected_row(r: Rejection) -> dict[str, Any]:
     return row
 
 
-def package_versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "absent"
-    return found
 
 
 def build_report(

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from reasoneval.artifacts import read_jsonl
 from reasoneval.errors import InputError
-from reasoneval.score import read_jsonl
 from reasoneval.stats import mcnemar_exact, min_detectable_effect, paired_bootstrap_ci
 
 __all__ = ["Comparison", "compare_results", "load_results"]

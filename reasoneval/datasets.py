@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from reasoneval.artifacts import read_jsonl
 from reasoneval.errors import InputError
 from reasoneval.prompting import FewShotExample
 from reasoneval.records import Problem
@@ -69,20 +70,6 @@ def _to_problem(row: Mapping[str, Any], *, index: int, prefix: str, spec: Datase
     )
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object per line")
-            rows.append(row)
-    return rows
 
 
 def _gsm8k_rows(spec: DatasetSpec) -> list[dict[str, Any]]:

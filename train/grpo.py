@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from reasoneval.artifacts import git_state, package_versions
 from train.config import ConfigError, RunConfig, check_common, config_to_dict, parse_config
 from train.data import TrainDataError, file_sha256, grpo_dataset, read_kept_rows, select_rows
 from train.hardware import Hardware, detect_hardware
@@ -21,7 +22,7 @@ from train.modeling import (
     merge_adapter,
     save_merged,
 )
-from train.provenance import RunMeta, git_state, now_utc, package_versions, write_provenance
+from train.provenance import RunMeta, now_utc, write_provenance
 from train.rewards import MAX_FORMAT_WEIGHT, accuracy_reward, format_reward
 from train.sample_log import CompletionSampleLog, RewardFn
 

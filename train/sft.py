@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reasoneval.artifacts import git_state, package_versions
 from train.config import ConfigError, RunConfig, check_common, config_to_dict, parse_config
 from train.data import (
     TrainDataError,
@@ -19,7 +20,7 @@ from train.data import (
 )
 from train.hardware import Hardware, detect_hardware
 from train.modeling import load_base_model, load_tokenizer, lora_config
-from train.provenance import RunMeta, git_state, now_utc, package_versions, write_provenance
+from train.provenance import RunMeta, now_utc, write_provenance
 
 
 @dataclass

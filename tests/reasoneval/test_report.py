@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from reasoneval.artifacts import atomic_write_text
 from reasoneval.layers.base import LayerResult, Metric
 from reasoneval.report import (
-    atomic_write_text,
     render_html,
     svg_bar_chart,
     svg_histogram,

@@ -183,3 +183,49 @@ def test_parallel_settings_fail_fast_with_the_command_to_run() -> None:
     with pytest.raises(InputError, match="at least 1"):
         ParallelConfig(tensor_parallel_size=0).check("vllm", 1)
     ParallelConfig(data_parallel_size=2).check("hf", 2)  # launched as asked: fine
+
+
+@pytest.mark.slow
+def test_reasoneval_run_under_accelerate_writes_what_one_process_writes(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
+    if launcher is None:
+        pytest.skip("the accelerate launcher is not installed beside this Python")
+    data = tmp_path / "problems.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "question": f"Ava has {k} apples and buys {k + 2}. How many now?",
+                    "answer": f"{k}+{k + 2}={2 * k + 2}\n#### {2 * k + 2}",
+                }
+            )
+            + "\n"
+            for k in range(5)
+        )
+    )
+    run = ["run", str(tiny_model_dir), "--dataset", str(data), "--backend", "hf",
+           "--max-new-tokens", "8", "--samples", "2", "--temperature", "0.7"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    for var in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+        env.pop(var, None)
+    one, two = tmp_path / "one", tmp_path / "two"
+    single = subprocess.run(
+        [sys.executable, "-m", "reasoneval", *run, "--out", str(one)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert single.returncode == 0, single.stderr[-3000:]
+    launched = subprocess.run(
+        [launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
+         "-m", "reasoneval", *run, "--data-parallel-size", "2", "--out", str(two)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert launched.returncode == 0, launched.stderr[-3000:]
+    assert (two / "samples.jsonl").read_text() == (one / "samples.jsonl").read_text()
+    # Rank 0 alone wrote the cache: one line per prompt, none doubled by rank 1.
+    assert len((two / "cache/generations.jsonl").read_text().splitlines()) == 5
+    report_one = json.loads((one / "report.json").read_text())
+    report_two = json.loads((two / "report.json").read_text())
+    assert report_two["layers"] == report_one["layers"]
