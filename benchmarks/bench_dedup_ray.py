@@ -7,9 +7,9 @@ The corpus is bench_dedup.py's (question-length documents from GSM8K's word freq
 planted near-duplicates). Local = dedup.near_duplicate_clusters in this process. Ray = the five
 ray_engine stages on a fresh local Ray of --cpus CPUs, from empty stage directories; Ray start-up
 is timed apart. Memory: the local engine's peak RSS (this process, corpus included); for Ray, each
-worker process's peak RSS (VmHWM) and the largest RSS of any worker during each stage, sampled
-every 0.2 s. Worker RSS counts the shared-memory object-store pages a worker has touched, so it
-overstates private memory.
+worker process's peak RSS (VmHWM), and the largest RSS and USS of any worker during each stage,
+sampled every 0.2 s. RSS counts the shared-memory object-store pages a worker has touched, so it
+overstates what the worker holds; USS counts private pages only.
 """
 
 from __future__ import annotations
@@ -35,12 +35,13 @@ from datacheck.ray_engine import STAGES, RayEngineConfig, ray_dedup
 
 class WorkerPeaks:
     """Ray worker memory, polled in a thread: each worker's lifetime peak (VmHWM), and the largest
-    resident set (VmRSS) any worker had during each stage. Workers are reused across stages, so
+    resident set (VmRSS) and private memory (USS) any worker had during each stage. Workers are reused across stages, so
     only the second attributes memory to a stage; the stage is read from the stage log."""
 
     def __init__(self, stage_log: Path, interval: float = 0.2) -> None:
         self.lifetime: dict[int, int] = {}  # pid -> KiB
         self.by_stage: dict[str, int] = {}  # stage -> KiB
+        self.private_by_stage: dict[str, int] = {}  # stage -> KiB of USS (no shared pages)
         self.stage_log, self.interval = stage_log, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -69,9 +70,14 @@ class WorkerPeaks:
                     continue
                 fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
                 hwm, rss = (int(fields.get(k, "0 kB").split()[0]) for k in ("VmHWM", "VmRSS"))
+                try:
+                    uss = proc.memory_full_info().uss // 1024
+                except psutil.Error:
+                    uss = 0
                 pid = proc.info["pid"]
                 self.lifetime[pid] = max(self.lifetime.get(pid, 0), hwm)
                 self.by_stage[stage] = max(self.by_stage.get(stage, 0), rss)
+                self.private_by_stage[stage] = max(self.private_by_stage.get(stage, 0), uss)
             self._stop.wait(self.interval)
 
 
@@ -124,6 +130,9 @@ def main() -> None:
         if worker_mb
         else None,
         "ray_worker_max_rss_mb_by_stage": {k: round(v / 1024) for k, v in peaks.by_stage.items()},
+        "ray_worker_max_private_uss_mb_by_stage": {
+            k: round(v / 1024) for k, v in peaks.private_by_stage.items()
+        },
         "ray_over_local_speed": round(local_s / ray_s, 3),
         "same_clusters_and_edges": same,
         "clusters": len(local.clusters),

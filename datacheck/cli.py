@@ -47,6 +47,13 @@ def _dedup_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--minhash-seed", type=int, default=1, help="permutation seed (datasketch's default, 1)"
     )
+    parser.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="near-duplicate search here, or on Ray Data in resumable stages under OUT/ray_stages",
+    )
+    parser.add_argument("--ray-address", help="with --engine ray: auto, or ray://HOST:10001")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -95,6 +102,9 @@ def _dedup_config(args: argparse.Namespace) -> DedupConfig:
         num_perm=args.num_perm,
         seed=args.minhash_seed,
         min_detection=args.min_detection,
+        engine=args.engine,
+        ray_workdir=str(args.out / "ray_stages"),
+        ray_address=args.ray_address,
     )
 
 

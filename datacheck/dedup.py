@@ -32,6 +32,9 @@ class DedupConfig:
     min_detection: float = 0.9  # P(candidate) for a pair exactly at the threshold
     batch_size: int = 2048
     bands_rows: tuple[int, int] | None = None  # None: choose_bands(threshold, num_perm, ...)
+    engine: str = "local"  # "ray": datacheck.ray_engine's resumable Ray Data stages
+    ray_workdir: str | None = None  # engine="ray": where the stages write (the resume point)
+    ray_address: str | None = None  # None: a local Ray; "auto" / "ray://host:10001": a cluster
 
     def banding(self) -> tuple[int, int]:
         return self.bands_rows or choose_bands(self.threshold, self.num_perm, self.min_detection)
@@ -89,6 +92,10 @@ def _verified(
 
 
 def near_duplicate_clusters(texts: Sequence[str], config: DedupConfig) -> DedupResult:
+    if config.engine == "ray":
+        from datacheck.ray_engine import ray_near_duplicate_clusters
+
+        return ray_near_duplicate_clusters(texts, config)
     bands, rows = config.banding()
     index = build_index(texts, config)
     pairs = candidate_pairs(index.keys, index.nonempty)

@@ -41,7 +41,7 @@ NEAR_DUPLICATE_SUFFIX = " Answer with a number."
 @dataclass(frozen=True, slots=True)
 class Difficulty:
     """The knobs. Defaults are the easy end, the one a from-scratch tiny model learns on a CPU in
-    minutes (docs/pipeline.md): one or two steps, one-digit operands, one wording per sentence."""
+    minutes (docs/pipeline.md): one or two steps, one-digit operands, three wordings per sentence."""
 
     min_steps: int = 1
     max_steps: int = 2
@@ -50,7 +50,7 @@ class Difficulty:
     max_factor: int = 3  # * and / operands are drawn from 2..max_factor
     max_value: int = 99  # every intermediate result stays in 0..max_value
     operations: tuple[Op, ...] = ("+", "-", "*")
-    phrasings: int = 1  # how many wordings of each sentence kind are used (template variety)
+    phrasings: int = 3  # how many wordings of each sentence kind are used (template variety)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +270,10 @@ def _plant_flaws(
             continue
         head, _, label = row["answer"].rpartition("#### ")
         if kind == "wrong_label":
-            rows[index] = {**row, "answer": f"{head}#### {int(label) + rng.randint(1, 9)}"}
+            # Never an intermediate result either: that would be a plausible, not a wrong, label.
+            values = {int(v) for v in re.findall(r"=(\d+)>>", head)}
+            wrong = next(w for w in (int(label) + rng.randint(1, 9) for _ in range(100)) if w not in values)
+            rows[index] = {**row, "answer": f"{head}#### {wrong}"}
         else:  # the annotation claims a wrong result; the prose after it agrees with the truth
             first, sep, rest = head.partition("\n")
             body = first.partition("<<")[2].partition(">>")[0]
@@ -284,7 +287,7 @@ def _plant_flaws(
 def generate_synthetic(
     out_dir: str | os.PathLike[str] | None,
     *,
-    n_train: int = 2000,
+    n_train: int = 6000,
     n_test: int = 200,
     seed: int = 0,
     difficulty: Difficulty = Difficulty(),
@@ -322,7 +325,7 @@ def generate_synthetic(
 def load_split(
     split: str, *, n: int | None = None, seed: int = 0, difficulty: Difficulty = Difficulty()
 ) -> list[dict[str, str]]:
-    """One split of the default-sized set (2,000 train / 200 test) as rows with an ``id``.
+    """One split of the default-sized set (6,000 train / 200 test) as rows with an ``id``.
 
     The set is the one ``datacheck clean synthetic`` writes with the same seed, so ``reasoneval
     run --dataset synthetic`` evaluates exactly the held-out rows the pipeline never trained on.

@@ -28,6 +28,7 @@ from reasoneval.layers import LayerOptions, build_layers, parse_layers
 from reasoneval.layers.base import GenRequest, LayerResult, RunContext
 from reasoneval.records import Generation, Problem, ScoredSample
 from reasoneval.report import SCHEMA_VERSION, layers_json, write_report
+from reasoneval.sharding import ParallelConfig, is_main_process, load_sharded, open_cache
 
 if TYPE_CHECKING:
     from reasoneval.answers import Extraction
@@ -54,6 +55,7 @@ class RunConfig:
     # scheduler wants large batches, 64 for HF, which pads each batch to its longest prompt.
     chunk_size: int | None = None
     sensitivity_config: SensitivityConfig | None = None  # None: the layer's defaults
+    parallel: ParallelConfig = field(default_factory=ParallelConfig)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -99,6 +101,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="GSM-Plus-layout JSONL of external variants (repeatable)",
     )
     p.add_argument("--trust-remote-code", action="store_true")
+    p.add_argument(
+        "--data-parallel-size",
+        type=int,
+        default=1,
+        help="replicas, one per process started by accelerate launch (docs/scaling.md)",
+    )
+    p.add_argument("--tensor-parallel-size", type=int, default=1, help="GPUs per vLLM replica")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -144,6 +153,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         trust_remote_code=args.trust_remote_code,
         chunk_size=args.chunk_size,
         sensitivity_config=_sensitivity_config(args) if "sensitivity" in layers else None,
+        parallel=ParallelConfig(args.data_parallel_size, args.tensor_parallel_size),
     )
 
 
@@ -201,11 +211,16 @@ def _generate(
         return stats
     from reasoneval.backends import load_backend
 
-    backend = load_backend(
+    backend = load_sharded(  # one replica per launched process: reasoneval/sharding.py
         cfg.backend,
-        str(cfg.checkpoint),
-        seed=cfg.sampling.seed,
-        trust_remote_code=cfg.trust_remote_code,
+        cfg.parallel,
+        lambda **engine: load_backend(
+            cfg.backend,
+            str(cfg.checkpoint),
+            seed=cfg.sampling.seed,
+            trust_remote_code=cfg.trust_remote_code,
+            **engine,
+        ),
     )
     chunk_size = cfg.chunk_size or (512 if cfg.backend == "vllm" else 64)
     bar = tqdm(
@@ -319,10 +334,12 @@ def execute(cfg: RunConfig) -> int:
     requests = [r for layer in layers for r in layer.requests(problems, ctx)]
     needed = _unique_prompts(requests, cfg.sampling.n)
     identity = f"{backend_name}:{model['fingerprint']}"
-    cache = GenerationCache(cfg.out / CACHE_FILE)
+    cache = open_cache(cfg.out / CACHE_FILE)  # only the main process writes it
     gen_started = time.time()
     gen_stats = _generate(replace(cfg, backend=backend_name), needed, identity, cache)  # type: ignore[arg-type]
     gen_seconds = time.time() - gen_started
+    if not is_main_process():
+        return 0  # every process holds all shards' output; the main one writes the run
     samples, extractions = _score(requests, needed, identity, cfg, cache)
     results = [layer.evaluate(problems, samples, ctx) for layer in layers]
     rows = _sample_rows(samples, extractions, results)

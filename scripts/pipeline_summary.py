@@ -7,24 +7,19 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 SCHEMA_VERSION = 1
 # Figures shown per layer, in this order, when the layer reported them.
 SHOWN = {
     "accuracy": ("accuracy",),
-    "traces": ("arithmetic_error_rate", "well_formed", "auroc.flags"),
-    "sensitivity": ("pss", "pdr.numeric", "pdr.format"),
+    "traces": ("clean_rate", "error_rate.arithmetic", "error_rate.truncation"),
+    "sensitivity": ("pss", "worst_case_accuracy", "flip_rate.numeric"),
 }
 
 
-class Timing(Protocol):
-    name: str
-    seconds: float
-
-
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}"
+    return "-" if value is None else f"{100 * value:.1f}"
 
 
 def _figure(metric: Mapping[str, Any]) -> str:
@@ -57,7 +52,9 @@ def _shown_columns(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [c for c in columns if c in present]
 
 
-def summarize(out: Path, stages: Sequence[str], timings: Sequence[Timing], total_seconds: float) -> str:
+def summarize(
+    out: Path, stages: Sequence[str], timings: Mapping[str, float], total_seconds: float
+) -> str:
     """Write summary.json and summary.md under ``out``; return the markdown."""
     rows = {}
     for stage in stages:
@@ -67,7 +64,7 @@ def summarize(out: Path, stages: Sequence[str], timings: Sequence[Timing], total
     payload = {
         "schema_version": SCHEMA_VERSION,
         "stages": rows,
-        "timings_s": {t.name: t.seconds for t in timings},
+        "timings_s": dict(timings),
         "total_s": round(total_seconds, 1),
     }
     _write_atomic(out / "summary.json", json.dumps(payload, indent=2) + "\n")
@@ -76,12 +73,12 @@ def summarize(out: Path, stages: Sequence[str], timings: Sequence[Timing], total
         "|---" * (len(columns) + 1) + "|",
     ]
     for stage, row in rows.items():
-        cells = [_figure(row["metrics"][c]) if c in row["metrics"] else "–" for c in columns]
+        cells = [_figure(row["metrics"][c]) if c in row["metrics"] else "-" for c in columns]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     lines += ["", "Figures in %, [95% interval] where the layer gives one; "
               f"n = {next(iter(rows.values()))['n_problems'] if rows else 0} held-out problems.", ""]
     lines += ["| step | seconds |", "|---|---|"]
-    lines += [f"| {t.name} | {t.seconds:.1f} |" for t in timings]
+    lines += [f"| {name} | {seconds:.1f} |" for name, seconds in timings.items()]
     lines.append(f"| **total** | **{total_seconds:.1f}** |")
     for stage, row in rows.items():
         for gate in row["gates"]:

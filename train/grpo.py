@@ -211,8 +211,7 @@ def prepare(
 def finish(run: GRPORun) -> RunMeta:
     trainer = run.trainer
     out = Path(run.cfg.output_dir)
-    trainer.save_model(str(out))
-    run.tokenizer.save_pretrained(str(out))
+    trainer.save_model(str(out))  # every rank must call it (FSDP/ZeRO gather the shards)
     revision, dirty = git_state()
     losses = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
     meta = RunMeta(
@@ -236,7 +235,9 @@ def finish(run: GRPORun) -> RunMeta:
         merged_base=run.merged_base,
         packages=package_versions(),
     )
-    write_provenance(out, config_to_dict(run.cfg), meta)
+    if trainer.is_world_process_zero():  # one writer under DDP/FSDP
+        run.tokenizer.save_pretrained(str(out))
+        write_provenance(out, config_to_dict(run.cfg), meta)
     return meta
 
 

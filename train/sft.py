@@ -146,8 +146,7 @@ def finish(run: SFTRun) -> RunMeta:
     """Save the (best) adapter and its provenance into ``output_dir``."""
     trainer = run.trainer
     out = Path(run.cfg.output_dir)
-    trainer.save_model(str(out))
-    run.tokenizer.save_pretrained(str(out))
+    trainer.save_model(str(out))  # every rank must call it (FSDP/ZeRO gather the shards)
     revision, dirty = git_state()
     state = trainer.state
     meta = RunMeta(
@@ -170,7 +169,9 @@ def finish(run: SFTRun) -> RunMeta:
         final_train_loss=last_train_loss(state.log_history),
         packages=package_versions(),
     )
-    write_provenance(out, config_to_dict(run.cfg), meta)
+    if trainer.is_world_process_zero():  # one writer under DDP/FSDP
+        run.tokenizer.save_pretrained(str(out))
+        write_provenance(out, config_to_dict(run.cfg), meta)
     return meta
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from datacheck.dedup import DedupConfig, near_duplicate_clusters
 from datacheck.dedup_command import dedup_file
-from datacheck.ray_engine import STAGES, RayDedupOutput, StageStore, ray_dedup
+from datacheck.ray_engine import STAGES, RayDedupOutput, ray_dedup
+from datacheck.ray_stages import StageStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORDS = [f"{w}{k}" for k in range(40) for w in ("apples", "paid", "miles", "each", "twice")]
@@ -207,3 +208,37 @@ def test_a_stage_that_raises_leaves_no_marker(tmp_path: Path) -> None:
     calls: list[int] = []
     store.run("1_x", "h1", lambda out: calls.append(1) or {})
     assert calls == [1]
+
+
+@pytest.mark.slow
+def test_dedup_command_engine_ray_writes_what_the_local_engine_writes(
+    ray_cluster: None, tmp_path: Path
+) -> None:
+    from datacheck.cli import main
+
+    docs, _ = planted_corpus(400, seed=1)
+    source = tmp_path / "corpus.jsonl"
+    source.write_text("".join(json.dumps({"text": d, "n": i}) + "\n" for i, d in enumerate(docs)))
+    base = ["dedup", str(source), "--field", "text"]
+    assert main([*base, "--out", str(tmp_path / "local")]) == 0
+    assert main([*base, "--out", str(tmp_path / "ray"), "--engine", "ray"]) == 0
+    for name in ("kept.jsonl", "duplicates.jsonl", "clusters.jsonl"):
+        assert (tmp_path / "ray" / name).read_text() == (tmp_path / "local" / name).read_text()
+    assert len((tmp_path / "local" / "duplicates.jsonl").read_text().splitlines()) > 69
+    (log,) = (tmp_path / "ray" / "ray_stages").glob("corpus-*/stages.jsonl")
+    assert [e["stage"] for e in map(json.loads, log.read_text().splitlines())] == list(STAGES)
+
+
+@pytest.mark.slow
+def test_clean_engine_ray_keeps_and_clusters_what_the_local_engine_does(
+    ray_cluster: None, tmp_path: Path
+) -> None:
+    from datacheck.cli import main
+
+    assert main(["clean", "synthetic", "--out", str(tmp_path / "local")]) == 0
+    assert main(["clean", "synthetic", "--out", str(tmp_path / "ray"), "--engine", "ray"]) == 0
+    for name in ("kept/train.jsonl", "kept/test.jsonl", "clusters.jsonl", "rejected.jsonl"):
+        assert (tmp_path / "ray" / name).read_text() == (tmp_path / "local" / name).read_text()
+    assert (tmp_path / "local" / "clusters.jsonl").read_text().count("\n") > 10
+    # One stage directory per split's corpus.
+    assert len(list((tmp_path / "ray" / "ray_stages").glob("corpus-*/5_kept/_stage.json"))) == 2

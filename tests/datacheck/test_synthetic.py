@@ -120,6 +120,7 @@ def test_flaws_appear_as_recorded(tmp_path: Path) -> None:
         if flaw.kind == "wrong_label":
             last = ANNOTATION.search(lines[-1])
             assert last is not None and final != f"#### {last.group(2)}"
+            assert final.removeprefix("#### ") not in {m.group(2) for m in map(ANNOTATION.search, lines) if m}
             _check_row({**row, "answer": "\n".join([*lines, f"#### {last.group(2)}"])}, Difficulty())
         elif flaw.kind == "broken_annotation":
             m = ANNOTATION.search(lines[0])
@@ -149,6 +150,30 @@ def test_phrasings_knob_limits_template_variety() -> None:
 
 
 def test_impossible_difficulty_is_refused() -> None:
-    tiny = Difficulty(low=2, high=2, max_steps=1, min_steps=1, operations=("+",))
+    # 12 names x 9 items, one wording, one sum: 108 distinct questions at most.
+    tiny = Difficulty(low=2, high=2, max_steps=1, min_steps=1, operations=("+",), phrasings=1)
     with pytest.raises(ValueError, match="distinct problems"):
-        generate_synthetic(None, n_train=10_000, n_test=10, seed=0, difficulty=tiny)
+        generate_synthetic(None, n_train=200, n_test=10, seed=0, difficulty=tiny)
+
+
+def test_datacheck_rejects_every_planted_flaw(tmp_path: Path) -> None:
+    """`datacheck clean synthetic` finds exactly the planted label and annotation flaws.
+
+    Near-duplicates are checked one way only: a templated set also holds genuine rows that differ
+    only in their numbers, which datacheck's numbers-masked MinHash rightly clusters too.
+    """
+    from datacheck.cli import main
+
+    assert main(["clean", "synthetic", "--out", str(tmp_path), "--seed", "0"]) == 0
+    planted = generate_synthetic(None, seed=0).flaws
+    rejected = [json.loads(line) for line in (tmp_path / "rejected.jsonl").read_text().splitlines()]
+    by_check: dict[str, set[str]] = {}
+    for row in rejected:
+        by_check.setdefault(row["check"], set()).add(row["id"])
+    assert by_check["calculator"] == {f.id for f in planted if f.kind == "broken_annotation"}
+    assert by_check["label_consistency"] == {f.id for f in planted if f.kind == "wrong_label"}
+    rejected_ids = {row["id"] for row in rejected}
+    for flaw in planted:
+        if flaw.kind == "near_duplicate":
+            # One of the pair is dropped as a near-duplicate or as overlapping the test split.
+            assert {flaw.id, flaw.duplicate_of} & rejected_ids

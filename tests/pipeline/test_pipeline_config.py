@@ -24,6 +24,9 @@ def test_overrides_are_typed_and_unknown_keys_fail() -> None:
     assert cfg.warmup_steps == 7 and cfg.grpo_lr == pytest.approx(1e-5)
     with pytest.raises(SystemExit, match="unknown config keys"):
         load_config("demo", ["warmup_stepz=7"])
+    with pytest.raises(SystemExit, match="wants a number"):
+        load_config("demo", ["warmup_steps=many"])
+    assert load_config("ci", ["baseline=null"]).baseline is None
 
 
 def _report(acc: float) -> dict[str, object]:
@@ -37,10 +40,7 @@ def test_summary_table_carries_each_stage_with_its_interval(tmp_path: Path) -> N
         (tmp_path / "eval" / stage).mkdir(parents=True)
         (tmp_path / "eval" / stage / "report.json").write_text(json.dumps(_report(acc)))
 
-    class T:
-        name, seconds = "SFT", 1.5
-
-    text = summarize(tmp_path, ["base", "sft", "grpo"], [T()], 9.0)
+    text = summarize(tmp_path, ["base", "sft", "grpo"], {"SFT": 1.5}, 9.0)
     assert "| sft | 50.0 [25.0, 75.0] |" in text
     assert "| grpo | 60.0 [30.0, 90.0] |" in text
     saved = json.loads((tmp_path / "summary.json").read_text())
