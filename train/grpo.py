@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from reasoneval.artifacts import git_state, package_versions
-from train.config import ConfigError, RunConfig, check_common, config_to_dict, parse_config
+from train.config import ConfigError, RunConfig, check_common, parse_config
 from train.data import TrainDataError, file_sha256, grpo_dataset, read_kept_rows, select_rows
 from train.hardware import Hardware, detect_hardware
 from train.modeling import (
@@ -22,7 +21,7 @@ from train.modeling import (
     merge_adapter,
     save_merged,
 )
-from train.provenance import RunMeta, now_utc, write_provenance
+from train.provenance import RunMeta, finish_run, now_utc
 from train.rewards import MAX_FORMAT_WEIGHT, accuracy_reward, format_reward
 from train.sample_log import CompletionSampleLog, RewardFn
 
@@ -209,36 +208,7 @@ def prepare(
 
 
 def finish(run: GRPORun) -> RunMeta:
-    trainer = run.trainer
-    out = Path(run.cfg.output_dir)
-    trainer.save_model(str(out))  # every rank must call it (FSDP/ZeRO gather the shards)
-    revision, dirty = git_state()
-    losses = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
-    meta = RunMeta(
-        stage="grpo",
-        data_file=run.cfg.train_file,
-        data_sha256=run.data_sha256,
-        n_train=run.n_train,
-        n_eval=0,
-        device=run.hw.device,
-        compute_dtype=str(run.hw.compute_dtype).removeprefix("torch."),
-        optim=run.hw.optim,
-        load_in_4bit=run.cfg.load_in_4bit,
-        git_revision=revision,
-        git_dirty=dirty,
-        started_at=run.started_at,
-        finished_at=now_utc(),
-        global_step=int(trainer.state.global_step),
-        best_checkpoint=None,
-        best_metric=None,
-        final_train_loss=losses[-1] if losses else None,
-        merged_base=run.merged_base,
-        packages=package_versions(),
-    )
-    if trainer.is_world_process_zero():  # one writer under DDP/FSDP
-        run.tokenizer.save_pretrained(str(out))
-        write_provenance(out, config_to_dict(run.cfg), meta)
-    return meta
+    return finish_run(run, stage="grpo", n_eval=0, merged_base=run.merged_base)
 
 
 def main(cfg: GRPORunConfig) -> RunMeta:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from reasoneval.artifacts import atomic_write_text
+from reasoneval.artifacts import atomic_write_text, git_state, package_versions
 
 # Bump when a field is renamed or removed; readers check it (nanochat's meta_<step>.json idea).
 META_SCHEMA_VERSION = 1
@@ -46,14 +46,8 @@ class RunMeta:
     schema_version: int = META_SCHEMA_VERSION
 
 
-
-
-
-
 def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 
 
 def write_provenance(out_dir: str | Path, config: dict[str, Any], meta: RunMeta) -> None:
@@ -70,3 +64,41 @@ def read_meta(out_dir: str | Path) -> RunMeta:
             f"{out_dir}: train_meta schema {raw.get('schema_version')}, expected {META_SCHEMA_VERSION}"
         )
     return RunMeta(**raw)
+
+
+def finish_run(run: Any, *, stage: str, n_eval: int, merged_base: str | None = None) -> RunMeta:
+    """Save the (best) model and, on the main process only, its tokenizer and provenance.
+
+    ``run`` is an SFTRun or GRPORun: trainer, cfg, tokenizer, hw, data_sha256, n_train, started_at.
+    """
+    trainer = run.trainer
+    out = Path(run.cfg.output_dir)
+    trainer.save_model(str(out))  # every rank must call it (FSDP/ZeRO gather the shards)
+    revision, dirty = git_state()
+    state = trainer.state
+    losses = [float(e["loss"]) for e in state.log_history if "loss" in e]
+    meta = RunMeta(
+        stage=stage,
+        data_file=run.cfg.train_file,
+        data_sha256=run.data_sha256,
+        n_train=run.n_train,
+        n_eval=n_eval,
+        device=run.hw.device,
+        compute_dtype=str(run.hw.compute_dtype).removeprefix("torch."),
+        optim=run.hw.optim,
+        load_in_4bit=run.cfg.load_in_4bit,
+        git_revision=revision,
+        git_dirty=dirty,
+        started_at=run.started_at,
+        finished_at=now_utc(),
+        global_step=int(state.global_step),
+        best_checkpoint=state.best_model_checkpoint,
+        best_metric=None if state.best_metric is None else float(state.best_metric),
+        final_train_loss=losses[-1] if losses else None,
+        merged_base=merged_base,
+        packages=package_versions(),
+    )
+    if trainer.is_world_process_zero():  # one writer under DDP/FSDP
+        run.tokenizer.save_pretrained(str(out))
+        write_provenance(out, dataclasses.asdict(run.cfg), meta)
+    return meta

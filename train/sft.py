@@ -5,11 +5,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import git_state, package_versions
-from train.config import ConfigError, RunConfig, check_common, config_to_dict, parse_config
+from train.config import ConfigError, RunConfig, check_common, parse_config
 from train.data import (
     TrainDataError,
     file_sha256,
@@ -20,7 +18,7 @@ from train.data import (
 )
 from train.hardware import Hardware, detect_hardware
 from train.modeling import load_base_model, load_tokenizer, lora_config
-from train.provenance import RunMeta, now_utc, write_provenance
+from train.provenance import RunMeta, finish_run, now_utc
 
 
 @dataclass
@@ -143,36 +141,7 @@ def last_train_loss(log_history: list[dict[str, Any]]) -> float | None:
 
 
 def finish(run: SFTRun) -> RunMeta:
-    """Save the (best) adapter and its provenance into ``output_dir``."""
-    trainer = run.trainer
-    out = Path(run.cfg.output_dir)
-    trainer.save_model(str(out))  # every rank must call it (FSDP/ZeRO gather the shards)
-    revision, dirty = git_state()
-    state = trainer.state
-    meta = RunMeta(
-        stage="sft",
-        data_file=run.cfg.train_file,
-        data_sha256=run.data_sha256,
-        n_train=run.n_train,
-        n_eval=run.n_eval,
-        device=run.hw.device,
-        compute_dtype=str(run.hw.compute_dtype).removeprefix("torch."),
-        optim=run.hw.optim,
-        load_in_4bit=run.cfg.load_in_4bit,
-        git_revision=revision,
-        git_dirty=dirty,
-        started_at=run.started_at,
-        finished_at=now_utc(),
-        global_step=int(state.global_step),
-        best_checkpoint=state.best_model_checkpoint,
-        best_metric=None if state.best_metric is None else float(state.best_metric),
-        final_train_loss=last_train_loss(state.log_history),
-        packages=package_versions(),
-    )
-    if trainer.is_world_process_zero():  # one writer under DDP/FSDP
-        run.tokenizer.save_pretrained(str(out))
-        write_provenance(out, config_to_dict(run.cfg), meta)
-    return meta
+    return finish_run(run, stage="sft", n_eval=run.n_eval)
 
 
 def main(cfg: SFTRunConfig) -> RunMeta:
