@@ -6,7 +6,6 @@ dataclass fields), as in TRL's ``trl/scripts/sft.py``. YAML holds numbers and pa
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -92,10 +91,6 @@ def parse_config(config_cls: type[C], argv: Sequence[str] | None, prog: str) -> 
     if not isinstance(cfg, config_cls):
         raise TypeError(f"parser returned {type(cfg).__name__}, expected {config_cls.__name__}")
     return cfg
-
-
-def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
-    return dataclasses.asdict(cfg)
 
 
 def check_common(cfg: RunConfig) -> None:

@@ -135,11 +135,6 @@ def prepare(cfg: SFTRunConfig) -> SFTRun:
     )
 
 
-def last_train_loss(log_history: list[dict[str, Any]]) -> float | None:
-    losses = [float(entry["loss"]) for entry in log_history if "loss" in entry]
-    return losses[-1] if losses else None
-
-
 def finish(run: SFTRun) -> RunMeta:
     return finish_run(run, stage="sft", n_eval=run.n_eval)
 
