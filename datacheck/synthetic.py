@@ -287,7 +287,7 @@ def _plant_flaws(
 def generate_synthetic(
     out_dir: str | os.PathLike[str] | None,
     *,
-    n_train: int = 6000,
+    n_train: int = 12000,
     n_test: int = 200,
     seed: int = 0,
     difficulty: Difficulty = Difficulty(),
@@ -325,7 +325,7 @@ def generate_synthetic(
 def load_split(
     split: str, *, n: int | None = None, seed: int = 0, difficulty: Difficulty = Difficulty()
 ) -> list[dict[str, str]]:
-    """One split of the default-sized set (6,000 train / 200 test) as rows with an ``id``.
+    """One split of the default-sized set (12,000 train / 200 test) as rows with an ``id``.
 
     The set is the one ``datacheck clean synthetic`` writes with the same seed, so ``reasoneval
     run --dataset synthetic`` evaluates exactly the held-out rows the pipeline never trained on.
