@@ -62,7 +62,9 @@ class TinyModelConfig:
     vocab_size: int = 1024  # BPE target; the model's embedding is padded up to a multiple of 64
     max_position_embeddings: int = 2048
     # Wider than the usual 0.02 so random logits are far apart: greedy decoding then does not
-    # hinge on float rounding, and vLLM and transformers pick the same tokens.
+    # hinge on float rounding, and vLLM and transformers pick the same tokens. Not for training:
+    # from 0.2 attention saturates and the model never learns to copy numbers; the pipeline
+    # passes the usual 0.02 (docs/pipeline.md).
     initializer_range: float = 0.2
     # Embedding rows beyond the tokenizer (Qwen pads 151,665 tokens to 151,936); None: the
     # tokenizer's size rounded up to a multiple of 64. Extra rows are ids no text maps to.

@@ -64,6 +64,10 @@ class PipelineConfig:
     # CI gate: final samples against a committed run directory (relative to the repo).
     baseline: str | None = None
     margin: float = 20.0  # points; see docs/pipeline.md for why it is this wide
+    # GRPO's own accuracy reward, averaged over its logged steps, may move at most this much from
+    # the baseline run's: the eval gate alone misses a broken reward, because a few GRPO steps
+    # change too few answers to cross the accuracy margin.
+    reward_tolerance: float = 0.15
     stages_to_eval: list[str] = field(default_factory=lambda: ["base", "sft", "grpo"])
 
 
@@ -216,6 +220,33 @@ def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, *, gate: bool) ->
     return reasoneval_main(argv)
 
 
+REWARD_FILE = "grpo_reward.json"
+ACCURACY_REWARD = "accuracy_reward"
+
+
+def grpo_reward_mean(grpo_dir: Path) -> float:
+    """Mean accuracy reward over the steps GRPO logged (train/sample_log.py's JSONL)."""
+    lines = (grpo_dir / "completion_samples.jsonl").read_text(encoding="utf-8").splitlines()
+    means = [json.loads(line)["reward_mean"][ACCURACY_REWARD] for line in lines if line.strip()]
+    if not means:
+        raise SystemExit(f"pipeline: error: GRPO logged no rewards in {grpo_dir}")
+    return float(sum(means) / len(means))
+
+
+def reward_gate(grpo_dir: Path, baseline: Path, tolerance: float) -> bool:
+    """True when GRPO's mean accuracy reward is within ``tolerance`` of the baseline run's.
+
+    Both directions fail: a reward stuck at 0 and one that pays every answer are equally broken.
+    """
+    observed = grpo_reward_mean(grpo_dir)
+    expected = json.loads((baseline / REWARD_FILE).read_text(encoding="utf-8"))[ACCURACY_REWARD]
+    passed = abs(observed - expected) <= tolerance
+    verdict = "PASS" if passed else "FAIL"
+    print(f"pipeline: reward gate {verdict}: GRPO mean accuracy reward {observed:.3f} vs baseline "
+          f"{expected:.3f} (tolerance {tolerance})", file=sys.stderr)  # fmt: skip
+    return passed
+
+
 # report.json fields a baseline keeps: the figures and how they were made, not this machine's paths.
 BASELINE_REPORT_FIELDS = ("schema_version", "backend", "packages", "seed", "sampling", "prompt_style",
                           "dataset", "layers")  # fmt: skip
@@ -266,6 +297,10 @@ def run_pipeline(cfg: PipelineConfig, out: Path, *, update_baseline: bool = Fals
         if not cfg.baseline:
             raise SystemExit("pipeline: error: --update-baseline needs a profile with a baseline")
         write_baseline(out / "eval" / "grpo", REPO_ROOT / cfg.baseline)
+        reward = {ACCURACY_REWARD: grpo_reward_mean(final)}
+        (REPO_ROOT / cfg.baseline / REWARD_FILE).write_text(json.dumps(reward, indent=2) + "\n")
+    elif cfg.baseline and not reward_gate(final, REPO_ROOT / cfg.baseline, cfg.reward_tolerance):
+        codes["grpo reward"] = 1
         print(f"pipeline: baseline written to {cfg.baseline}", file=sys.stderr)
     timings = {t.name: t.seconds for t in progress.timings}
     summary = summarize(out, cfg.stages_to_eval, timings, time.monotonic() - progress.started)
