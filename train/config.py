@@ -6,13 +6,18 @@ dataclass fields), as in TRL's ``trl/scripts/sft.py``. YAML holds numbers and pa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 # The seven projections of a Qwen2/Llama block. Tiny-Reason adapts all of them, FFN included,
 # rather than attention only (https://taivu1998.github.io/projects/12_tiny_reason).
 ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+if TYPE_CHECKING:
+    from train.hardware import Hardware
 
 
 class ConfigError(ValueError):
@@ -105,3 +110,48 @@ def check_common(cfg: RunConfig) -> None:
         )
     if cfg.max_steps == 0:
         raise ConfigError("max_steps must be -1 (use epochs) or positive")
+
+
+def shared_training_args(cfg: RunConfig, hw: Hardware) -> dict[str, Any]:
+    """The TrainingArguments fields SFT and GRPO set alike, from the shared RunConfig."""
+    return {
+        "output_dir": cfg.output_dir,
+        "learning_rate": cfg.learning_rate,
+        "lr_scheduler_type": cfg.lr_scheduler_type,
+        "warmup_steps": cfg.warmup_steps,
+        "weight_decay": cfg.weight_decay,
+        "max_grad_norm": cfg.max_grad_norm,
+        "max_steps": cfg.max_steps,
+        "num_train_epochs": cfg.num_train_epochs,
+        "per_device_train_batch_size": cfg.per_device_train_batch_size,
+        "gradient_accumulation_steps": cfg.gradient_accumulation_steps,
+        "gradient_checkpointing": cfg.gradient_checkpointing,
+        "logging_steps": cfg.logging_steps,
+        "save_strategy": "steps",
+        "save_steps": cfg.save_steps,
+        "save_total_limit": cfg.save_total_limit,
+        "seed": cfg.seed,
+        "data_seed": cfg.seed,
+        "optim": hw.optim,
+        "bf16": hw.bf16,
+        "fp16": hw.fp16,
+        "use_cpu": hw.use_cpu,
+        "report_to": cfg.report_to,
+        "trust_remote_code": cfg.trust_remote_code,
+    }
+
+
+def run_cli(config_cls: type[C], main: Callable[[C], Any], argv: Sequence[str] | None,
+            prog: str) -> int:
+    """Exit 0 on success, 2 on a bad config or bad training data (one line on stderr)."""
+    from train.data import TrainDataError
+
+    name = prog.removeprefix("python -m ")
+    try:
+        cfg = parse_config(config_cls, argv, prog=prog)
+        meta = main(cfg)
+    except (ConfigError, TrainDataError) as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{name}: {meta.global_step} steps; adapter and train_meta.json in {cfg.output_dir}")
+    return 0

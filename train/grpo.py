@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from train.config import ConfigError, RunConfig, check_common, parse_config
-from train.data import TrainDataError, file_sha256, grpo_dataset, read_kept_rows, select_rows
+from train.config import ConfigError, RunConfig, check_common, run_cli, shared_training_args
+from train.data import file_sha256, grpo_dataset, read_kept_rows, select_rows
 from train.hardware import Hardware, detect_hardware
 from train.modeling import (
     adapter_base_path,
@@ -91,28 +91,7 @@ def training_args(cfg: GRPORunConfig, hw: Hardware, reward_weights: Sequence[flo
     from trl.trainer.grpo_config import GRPOConfig
 
     return GRPOConfig(
-        output_dir=cfg.output_dir,
-        learning_rate=cfg.learning_rate,
-        lr_scheduler_type=cfg.lr_scheduler_type,
-        warmup_steps=cfg.warmup_steps,
-        weight_decay=cfg.weight_decay,
-        max_grad_norm=cfg.max_grad_norm,
-        max_steps=cfg.max_steps,
-        num_train_epochs=cfg.num_train_epochs,
-        per_device_train_batch_size=cfg.per_device_train_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        logging_steps=cfg.logging_steps,
-        save_strategy="steps",
-        save_steps=cfg.save_steps,
-        save_total_limit=cfg.save_total_limit,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        optim=hw.optim,
-        bf16=hw.bf16,
-        fp16=hw.fp16,
-        use_cpu=hw.use_cpu,
-        report_to=cfg.report_to,
+        **shared_training_args(cfg, hw),
         num_generations=cfg.num_generations,
         max_completion_length=cfg.max_completion_length,
         temperature=cfg.temperature,
@@ -124,7 +103,6 @@ def training_args(cfg: GRPORunConfig, hw: Hardware, reward_weights: Sequence[flo
         # TRL prints a table and writes completions/*.parquet; our own JSONL adds reward stats.
         log_completions=True,
         num_completions_to_print=cfg.log_samples_per_step,
-        trust_remote_code=cfg.trust_remote_code,
     )
 
 
@@ -224,15 +202,7 @@ def make_parser() -> Any:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    """Exit 0 on success, 2 on a bad config or bad training data (one line on stderr)."""
-    try:
-        cfg = parse_config(GRPORunConfig, argv, prog="python -m train.grpo")
-        meta = main(cfg)
-    except (ConfigError, TrainDataError) as exc:
-        print(f"train.grpo: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"train.grpo: {meta.global_step} steps; adapter and train_meta.json in {cfg.output_dir}")
-    return 0
+    return run_cli(GRPORunConfig, main, argv, prog="python -m train.grpo")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from train.config import ConfigError, RunConfig, check_common, parse_config
+from train.config import ConfigError, RunConfig, check_common, run_cli, shared_training_args
 from train.data import (
-    TrainDataError,
     file_sha256,
     read_kept_rows,
     select_rows,
@@ -60,39 +59,17 @@ def training_args(cfg: SFTRunConfig, hw: Hardware, *, has_eval: bool) -> Any:
     from trl.trainer.sft_config import SFTConfig
 
     return SFTConfig(
-        output_dir=cfg.output_dir,
-        learning_rate=cfg.learning_rate,
-        lr_scheduler_type=cfg.lr_scheduler_type,
-        warmup_steps=cfg.warmup_steps,
-        weight_decay=cfg.weight_decay,
-        max_grad_norm=cfg.max_grad_norm,
-        max_steps=cfg.max_steps,
-        num_train_epochs=cfg.num_train_epochs,
-        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        **shared_training_args(cfg, hw),
         per_device_eval_batch_size=cfg.per_device_eval_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        logging_steps=cfg.logging_steps,
         eval_strategy="steps" if has_eval else "no",
         eval_steps=cfg.eval_steps,
-        save_strategy="steps",
-        save_steps=cfg.save_steps,
-        save_total_limit=cfg.save_total_limit,
         load_best_model_at_end=has_eval and cfg.load_best_model_at_end,
         metric_for_best_model="eval_loss",
         greater_is_better=False,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        optim=hw.optim,
-        bf16=hw.bf16,
-        fp16=hw.fp16,
-        use_cpu=hw.use_cpu,
-        report_to=cfg.report_to,
         max_length=cfg.max_length,
         # Loss on the completion only; our rows are prompt/completion pairs, so TRL builds the mask.
         completion_only_loss=True,
         packing=False,
-        trust_remote_code=cfg.trust_remote_code,
     )
 
 
@@ -152,15 +129,7 @@ def make_parser() -> Any:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    """Exit 0 on success, 2 on a bad config or bad training data (one line on stderr)."""
-    try:
-        cfg = parse_config(SFTRunConfig, argv, prog="python -m train.sft")
-        meta = main(cfg)
-    except (ConfigError, TrainDataError) as exc:
-        print(f"train.sft: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"train.sft: {meta.global_step} steps; adapter and train_meta.json in {cfg.output_dir}")
-    return 0
+    return run_cli(SFTRunConfig, main, argv, prog="python -m train.sft")
 
 
 if __name__ == "__main__":
