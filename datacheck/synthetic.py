@@ -14,11 +14,12 @@ import json
 import os
 import random
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
+
+from reasoneval.artifacts import atomic_write_text
 
 SCHEMA_VERSION = 1
 Op = Literal["+", "-", "*", "/"]
@@ -339,17 +340,11 @@ def load_split(
     return [{"id": f"synthetic/{split}/{i}", **row} for i, row in enumerate(rows)]
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
 
 def write_synthetic(out: Path, data: SyntheticSet, settings: Mapping[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for split, rows in (("train", data.train), ("test", data.test)):
-        _write_atomic(out / f"{split}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+        atomic_write_text(out / f"{split}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
     manifest = {"schema_version": SCHEMA_VERSION, "flaws": [asdict(f) for f in data.flaws]}
-    _write_atomic(out / "flaws.json", json.dumps(manifest, indent=2) + "\n")
-    _write_atomic(out / "synthetic.json", json.dumps(settings, indent=2) + "\n")
+    atomic_write_text(out / "flaws.json", json.dumps(manifest, indent=2) + "\n")
+    atomic_write_text(out / "synthetic.json", json.dumps(settings, indent=2) + "\n")

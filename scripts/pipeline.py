@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from reasoneval.artifacts import atomic_write_text
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "configs" / "pipeline"
 Profile = Literal["demo", "ci"]
@@ -239,7 +241,7 @@ def reward_gate(grpo_dir: Path, baseline: Path, tolerance: float) -> bool:
     Both directions fail: a reward stuck at 0 and one that pays every answer are equally broken.
     """
     observed = grpo_reward_mean(grpo_dir)
-    expected = json.loads((baseline / REWARD_FILE).read_text(encoding="utf-8"))[ACCURACY_REWARD]
+    expected = float(json.loads((baseline / REWARD_FILE).read_text(encoding="utf-8"))[ACCURACY_REWARD])
     passed = abs(observed - expected) <= tolerance
     verdict = "PASS" if passed else "FAIL"
     print(f"pipeline: reward gate {verdict}: GRPO mean accuracy reward {observed:.3f} vs baseline "
@@ -260,7 +262,7 @@ def write_baseline(run_dir: Path, baseline: Path) -> None:
     baseline.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run_dir / "samples.jsonl", baseline / "samples.jsonl")
     kept = {k: report[k] for k in BASELINE_REPORT_FIELDS if k in report}
-    (baseline / "report.json").write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(baseline / "report.json", json.dumps(kept, indent=2) + "\n")
 
 
 def run_pipeline(cfg: PipelineConfig, out: Path, *, update_baseline: bool = False) -> int:
@@ -270,7 +272,7 @@ def run_pipeline(cfg: PipelineConfig, out: Path, *, update_baseline: bool = Fals
 
     torch.set_num_threads(cfg.torch_threads)  # fixed threads: float sums reduce in one order
     out.mkdir(parents=True, exist_ok=True)
-    (out / "pipeline_config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
+    atomic_write_text(out / "pipeline_config.json", json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
     qlora = cfg.qlora_steps > 0
     progress = Progress(total=6 + qlora)
     kept = progress.run("datacheck clean synthetic", lambda: clean_data(cfg, out / "data"))
@@ -298,7 +300,7 @@ def run_pipeline(cfg: PipelineConfig, out: Path, *, update_baseline: bool = Fals
             raise SystemExit("pipeline: error: --update-baseline needs a profile with a baseline")
         write_baseline(out / "eval" / "grpo", REPO_ROOT / cfg.baseline)
         reward = {ACCURACY_REWARD: grpo_reward_mean(final)}
-        (REPO_ROOT / cfg.baseline / REWARD_FILE).write_text(json.dumps(reward, indent=2) + "\n")
+        atomic_write_text(REPO_ROOT / cfg.baseline / REWARD_FILE, json.dumps(reward, indent=2) + "\n")
     elif cfg.baseline and not reward_gate(final, REPO_ROOT / cfg.baseline, cfg.reward_tolerance):
         codes["grpo reward"] = 1
         print(f"pipeline: baseline written to {cfg.baseline}", file=sys.stderr)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from reasoneval.artifacts import atomic_write_text
 
 SCHEMA_VERSION = 1
 # Figures shown per layer, in this order, when the layer reported them.
@@ -39,12 +39,6 @@ def stage_row(report: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
 
 def _shown_columns(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
     present = {key for row in rows.values() for key in row["metrics"]}
@@ -67,7 +61,7 @@ def summarize(
         "timings_s": dict(timings),
         "total_s": round(total_seconds, 1),
     }
-    _write_atomic(out / "summary.json", json.dumps(payload, indent=2) + "\n")
+    atomic_write_text(out / "summary.json", json.dumps(payload, indent=2) + "\n")
     lines = [
         "| stage | " + " | ".join(columns) + " |",
         "|---" * (len(columns) + 1) + "|",
@@ -84,5 +78,5 @@ def summarize(
         for gate in row["gates"]:
             lines.append(f"\ngate ({stage}): {json.dumps(gate)}")
     markdown = "\n".join(lines) + "\n"
-    _write_atomic(out / "summary.md", markdown)
+    atomic_write_text(out / "summary.md", markdown)
     return markdown
