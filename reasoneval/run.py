@@ -120,10 +120,11 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if value < low:
             raise InputError(f"{flag} must be at least {low}, got {value}")
     layers = parse_layers(args.layers)
-    if args.samples > 1 and args.temperature == 0.0:
-        print(
-            "reasoneval run: note: --samples > 1 with temperature 0 repeats one greedy answer",
-            file=sys.stderr,
+    if args.samples > 1 and args.temperature <= 0.0:
+        # vLLM refuses n > 1 with greedy decoding, and K copies of one answer make pass@K and
+        # maj@K meaningless; say so before an engine starts.
+        raise InputError(
+            f"--samples {args.samples} needs --temperature above 0 (greedy repeats one answer)"
         )
     return RunConfig(
         checkpoint=args.checkpoint,

@@ -264,6 +264,7 @@ def test_metric_gates_against_values_and_the_baseline(
         ("--layers", "accuracy,vibes"),
         ("--gate", "accuracy ~ 0.5"),
         ("--samples", "0"),
+        ("--samples", "4"),  # greedy: vLLM would refuse it only after starting
         ("--baseline", "/nonexistent/run"),
     ],
 )
