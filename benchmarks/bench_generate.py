@@ -190,6 +190,8 @@ def main() -> None:
     p.add_argument("--hf-mode", default="padded", help="comma list of padded, continuous")
     p.add_argument("--hf-batch-size", type=int, default=32)  # the HF backend's default
     p.add_argument("--max-model-len", type=int, default=2048)
+    p.add_argument("--max-positions", type=int, help="override the shape's position limit "
+                   "(8-shot GSM8K prompts run past the tiny model's 2,048)")  # fmt: skip
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                    help="torch threads for HF on CPU (default: every core)")  # fmt: skip
@@ -209,7 +211,10 @@ def main() -> None:
     )  # fmt: skip
     results: list[Measurement] = []
     with tempfile.TemporaryDirectory() as tmp:
-        model = build_tiny_model(Path(tmp) / "model", seed=0, **SHAPES[args.shape])
+        shape = SHAPES[args.shape] | (
+            {"max_position_embeddings": args.max_positions} if args.max_positions else {}
+        )
+        model = build_tiny_model(Path(tmp) / "model", seed=0, **shape)
         prompt_tokens = mean_prompt_tokens(model, prompts)
         for name in args.backends.split(","):
             if name == "hf":
