@@ -24,10 +24,6 @@ COLORS = {"correct": "#2e7d32", "incorrect": "#c62828", "bar": "#1565c0", "ci": 
 FONT = 'font-family="sans-serif" font-size="12"'
 
 
-
-
-
-
 def metric_json(m: Metric) -> dict[str, Any]:
     return {
         "value": m.value,
@@ -52,6 +48,15 @@ def _esc(x: object) -> str:
     return html.escape(str(x), quote=True)
 
 
+def _svg_open(width: int, height: int, title: str) -> list[str]:
+    """An SVG root sized width x height, with ``title`` as its accessible label and heading."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_esc(title)}">',
+        f'<text x="4" y="14" {FONT} font-weight="bold">{_esc(title)}</text>',
+    ]
+
+
 def svg_interval_chart(
     rows: Sequence[tuple[str, float, float | None, float | None]],
     *,
@@ -62,11 +67,7 @@ def svg_interval_chart(
     left, bar_h, gap, top = 170, 18, 10, 24
     plot_w = width - left - 60
     height = top + len(rows) * (bar_h + gap) + 24
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="{_esc(title)}">',
-        f'<text x="4" y="14" {FONT} font-weight="bold">{_esc(title)}</text>',
-    ]
+    out = _svg_open(width, height, title)
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
         x = left + tick * plot_w
         out.append(
@@ -108,11 +109,7 @@ def svg_bar_chart(counts: Sequence[tuple[str, int]], *, width: int = 560, title:
     left, bar_h, gap, top = 170, 18, 8, 24
     plot_w = width - left - 60
     height = top + len(counts) * (bar_h + gap) + 8
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="{_esc(title)}">',
-        f'<text x="4" y="14" {FONT} font-weight="bold">{_esc(title)}</text>',
-    ]
+    out = _svg_open(width, height, title)
     for i, (label, count) in enumerate(counts):
         y = top + i * (bar_h + gap)
         w = count / rows_max * plot_w
@@ -153,9 +150,7 @@ def svg_histogram(
     slot = plot_w / bins
     bar_w = slot / max(len(series), 1)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="{_esc(title)}">',
-        f'<text x="4" y="14" {FONT} font-weight="bold">{_esc(title)}</text>',
+        *_svg_open(width, height, title),
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
         'stroke="#999"/>',
         f'<text x="{left - 4}" y="{top + 10}" {FONT} text-anchor="end">{peak}</text>',
