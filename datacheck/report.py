@@ -25,10 +25,6 @@ EXAMPLES_PER_CHECK = 12
 LISTED_IN_FULL = frozenset({"label_consistency", "calculator", "contamination"})
 
 
-
-
-
-
 def kept_row(p: Problem) -> dict[str, Any]:
     return {
         **p.source,
@@ -45,8 +41,6 @@ def rejected_row(r: Rejection) -> dict[str, Any]:
         row["matched_id"] = r.matched_id
     row["record"] = dict(r.source) if isinstance(r.source, Mapping) else r.source
     return row
-
-
 
 
 def build_report(

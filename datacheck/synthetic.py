@@ -340,7 +340,6 @@ def load_split(
     return [{"id": f"synthetic/{split}/{i}", **row} for i, row in enumerate(rows)]
 
 
-
 def write_synthetic(out: Path, data: SyntheticSet, settings: Mapping[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for split, rows in (("train", data.train), ("test", data.test)):

@@ -62,8 +62,6 @@ _RAW_TRIM = " \t\r\n*:_"
 _SENTENCE_END = re.compile(r"[.!?](?:[ \t\n]|$)|\n")
 
 
-
-
 def _segment_value(segment: str, *, clean: bool) -> tuple[str, str] | None:
     """(canonical value, raw text) for the text following a marker."""
     if clean:  # "A:"/"Answer:" lines: the whole first sentence must be the answer

@@ -70,8 +70,6 @@ def _to_problem(row: Mapping[str, Any], *, index: int, prefix: str, spec: Datase
     )
 
 
-
-
 def _gsm8k_rows(spec: DatasetSpec) -> list[dict[str, Any]]:
     data_dir = spec.data_dir or (Path(os.environ[GSM8K_ENV]) if os.environ.get(GSM8K_ENV) else None)
     if data_dir is not None:

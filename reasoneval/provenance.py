@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from reasoneval.run import RunConfig
 
 
-
 def describe_model(checkpoint: Path, trust_remote_code: bool) -> dict[str, Any]:
     """A full model dir or a PEFT adapter dir; the fingerprint covers the adapter and its base."""
     from reasoneval.backends.checkpoint import resolve_checkpoint
@@ -59,10 +58,6 @@ def resolve_backend(name: str) -> str:
 
     chosen, _reason = choose_backend(name)  # type: ignore[arg-type]
     return chosen
-
-
-
-
 
 
 def command_line(cfg: RunConfig) -> list[str]:

@@ -38,10 +38,6 @@ class ScoreSummary:
         )
 
 
-
-
-
-
 def _field(row: Mapping[str, Any], name: str, index: int, *, nullable: bool = False) -> str:
     if name not in row:
         raise InputError(f"row {index}: missing field {name!r}")

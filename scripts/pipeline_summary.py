@@ -39,7 +39,6 @@ def stage_row(report: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-
 def _shown_columns(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
     present = {key for row in rows.values() for key in row["metrics"]}
     columns = [f"{layer}.{name}" for layer, names in SHOWN.items() for name in names]
