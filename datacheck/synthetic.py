@@ -80,11 +80,11 @@ class SyntheticSet:
     flaws: tuple[Flaw, ...]
 
 
-def _apply(op: Op, a: int, b: int) -> int:
+def apply_op(op: Op, a: int, b: int) -> int:
     return {"+": a + b, "-": a - b, "*": a * b, "/": a // b}[op]
 
 
-def _draw_operand(op: Op, current: int, d: Difficulty, rng: random.Random) -> int | None:
+def draw_operand(op: Op, current: int, d: Difficulty, rng: random.Random) -> int | None:
     if op == "+":
         hi = min(d.high, d.max_value - current)
         return rng.randint(d.low, hi) if hi >= d.low else None
@@ -102,11 +102,11 @@ def _draw_numbers(template: Template, d: Difficulty, rng: random.Random) -> tupl
     numbers = [rng.randint(d.low, d.high)]
     current = numbers[0]
     for op, _ in template.steps:
-        operand = _draw_operand(op, current, d, rng)
+        operand = draw_operand(op, current, d, rng)
         if operand is None:
             return None
         numbers.append(operand)
-        current = _apply(op, current, operand)
+        current = apply_op(op, current, operand)
     return tuple(numbers)
 
 
@@ -134,7 +134,7 @@ def render(template: Template, numbers: Sequence[int]) -> tuple[str, str]:
     current = numbers[0]
     for (op, phrase), operand in zip(template.steps, numbers[1:], strict=True):
         sentences.append(STEP[op][phrase].format(n=operand, **words))
-        result = _apply(op, current, operand)
+        result = apply_op(op, current, operand)
         # Short lines that show the work, as GSM8K's own: "48/2 = <<48/2=24>>24".
         lines.append(f"{current} {op} {operand} = <<{current}{op}{operand}={result}>>{result}")
         current = result
@@ -244,7 +244,7 @@ def numeric_variants(
 def _values(template: Template, numbers: Sequence[int]) -> list[int]:
     values = [numbers[0]]
     for (op, _), operand in zip(template.steps, numbers[1:], strict=True):
-        values.append(_apply(op, values[-1], operand))
+        values.append(apply_op(op, values[-1], operand))
     return values
 
 
@@ -289,7 +289,7 @@ def generate_synthetic(
     out_dir: str | os.PathLike[str] | None,
     *,
     n_train: int = 12000,
-    n_test: int = 200,
+    n_test: int = 500,
     seed: int = 0,
     difficulty: Difficulty = Difficulty(),
     flaws_per_kind: int = 3,
@@ -326,7 +326,7 @@ def generate_synthetic(
 def load_split(
     split: str, *, n: int | None = None, seed: int = 0, difficulty: Difficulty = Difficulty()
 ) -> list[dict[str, str]]:
-    """One split of the default-sized set (12,000 train / 200 test) as rows with an ``id``.
+    """One split of the default-sized set (12,000 train / 500 test) as rows with an ``id``.
 
     The set is the one ``datacheck clean synthetic`` writes with the same seed, so ``reasoneval
     run --dataset synthetic`` evaluates exactly the held-out rows the pipeline never trained on.

@@ -1,4 +1,11 @@
-"""The pipeline's closing table: each evaluated stage's figures, with intervals, from report.json."""
+"""The pipeline's closing evidence: each model's figures, and the paired comparisons between stages.
+
+For base -> SFT and SFT -> GRPO it reports what ``reasoneval.compare`` computes: the Δ with its
+95% CI (two-level bootstrap over seeds and items when there are several training seeds), the
+McNemar p, the discordant counts and a superiority verdict. GRPO's effect on format (the share of
+answers in the requested ``#### n`` form) is reported apart from its effect on correctness, since
+much of the RL gain reported for small models is format compliance.
+"""
 
 from __future__ import annotations
 
@@ -7,75 +14,121 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import atomic_write_text
+from reasoneval.artifacts import atomic_write_text, read_jsonl
+from scripts.recipe import PipelineConfig
 
-SCHEMA_VERSION = 1
-# Figures shown per layer, in this order, when the layer reported them.
-SHOWN = {
-    "accuracy": ("accuracy",),
-    "traces": ("clean_rate", "error_rate.arithmetic", "error_rate.truncation"),
-    "sensitivity": ("pss", "worst_case_accuracy", "flip_rate.numeric"),
-}
+SCHEMA_VERSION = 2
+# (label, layer, metric): what the model table shows, when the layer reported it.
+COLUMNS = (
+    ("accuracy", "accuracy", "accuracy"),
+    ("truncated (any)", "accuracy", "truncation_rate"),
+    ("traces: clean", "traces", "clean_rate"),
+    ("traces: arithmetic error", "traces", "error_rate.arithmetic"),
+    ("sensitivity: PSS", "sensitivity", "pss"),
+)
+TARGETS = {"base -> SFT": 15.0, "SFT -> GRPO": 5.0}  # points, issue #12
+MAX_SEED_SPREAD = 4.0  # points
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
-def _figure(metric: Mapping[str, Any]) -> str:
+def _metric_cell(metric: Mapping[str, Any] | None) -> str:
+    if not metric:
+        return "-"
     text = _pct(metric.get("value"))
     if metric.get("lo") is not None and metric.get("hi") is not None:
         text += f" [{_pct(metric['lo'])}, {_pct(metric['hi'])}]"
     return text
 
 
-def stage_row(report: Mapping[str, Any]) -> dict[str, Any]:
-    layers = report.get("layers", {})
-    row: dict[str, Any] = {"n_problems": report.get("dataset", {}).get("n_problems"), "metrics": {}}
-    for layer, data in layers.items():
-        for name, metric in data.get("metrics", {}).items():
-            row["metrics"][f"{layer}.{name}"] = metric
-    row["gates"] = report.get("gates", [])
-    return row
+def format_shares(run_dir: Path) -> dict[str, float]:
+    """Shares of original-prompt answers in `#### n` form, right, and right among those."""
+    rows = [r for r in read_jsonl(run_dir / "samples.jsonl") if r.get("variant") == "original"]
+    formatted = [r for r in rows if r.get("marker") == "####"]
+    return {
+        "formatted": len(formatted) / len(rows),
+        "correct": sum(bool(r["correct"]) for r in rows) / len(rows),
+        "correct_if_formatted": (sum(bool(r["correct"]) for r in formatted) / len(formatted))
+        if formatted else 0.0,
+    }  # fmt: skip
 
 
-def _shown_columns(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    present = {key for row in rows.values() for key in row["metrics"]}
-    columns = [f"{layer}.{name}" for layer, names in SHOWN.items() for name in names]
-    return [c for c in columns if c in present]
+def model_row(run_dir: Path) -> dict[str, Any]:
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    metrics = {label: report["layers"].get(layer, {}).get("metrics", {}).get(name)
+               for label, layer, name in COLUMNS}  # fmt: skip
+    return {"n_problems": report["dataset"]["n_problems"], "metrics": metrics,
+            "format": format_shares(run_dir)}  # fmt: skip
 
 
-def summarize(
-    out: Path, stages: Sequence[str], timings: Mapping[str, float], total_seconds: float
-) -> str:
+def compare_stages(before: Sequence[Path], after: Sequence[Path], target: float) -> dict[str, Any]:
+    from reasoneval.compare import compare_groups, load_run_results
+
+    result = compare_groups([load_run_results(p) for p in before], [load_run_results(p) for p in after],
+                            test="superiority", seed=0)  # fmt: skip
+    figures = result.to_dict()
+    figures["target_points"] = target
+    figures["target_met"] = bool(100 * result.delta >= target and result.ci_low > 0)
+    return figures
+
+
+def _seed_spread(rows: Mapping[str, Mapping[str, Any]], kind: str) -> float | None:
+    values = [r["metrics"]["accuracy"]["value"] for n, r in rows.items() if n.startswith(f"{kind}/")]
+    return 100 * (max(values) - min(values)) if len(values) > 1 else None
+
+
+def summarize(out: Path, cfg: PipelineConfig, evals: Mapping[str, Path], timings: Mapping[str, float]) -> str:
     """Write summary.json and summary.md under ``out``; return the markdown."""
-    rows = {}
-    for stage in stages:
-        report = json.loads((out / "eval" / stage / "report.json").read_text(encoding="utf-8"))
-        rows[stage] = stage_row(report)
-    columns = _shown_columns(rows)
-    payload = {
-        "schema_version": SCHEMA_VERSION,
-        "stages": rows,
-        "timings_s": dict(timings),
-        "total_s": round(total_seconds, 1),
+    rows = {name: model_row(path) for name, path in evals.items()}
+    sft = [evals[f"sft/seed{s}"] for s in cfg.seeds]
+    grpo = [evals[f"grpo/seed{s}"] for s in cfg.seeds]
+    comparisons = {
+        "base -> SFT": compare_stages([evals["base"]], sft, TARGETS["base -> SFT"]),
+        "SFT -> GRPO": compare_stages(sft, grpo, TARGETS["SFT -> GRPO"]),
     }
-    atomic_write_text(out / "summary.json", json.dumps(payload, indent=2) + "\n")
-    lines = [
-        "| stage | " + " | ".join(columns) + " |",
-        "|---" * (len(columns) + 1) + "|",
-    ]
-    for stage, row in rows.items():
-        cells = [_figure(row["metrics"][c]) if c in row["metrics"] else "-" for c in columns]
-        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
-    lines += ["", "Figures in %, [95% interval] where the layer gives one; "
-              f"n = {next(iter(rows.values()))['n_problems'] if rows else 0} held-out problems.", ""]
-    lines += ["| step | seconds |", "|---|---|"]
-    lines += [f"| {name} | {seconds:.1f} |" for name, seconds in timings.items()]
-    lines.append(f"| **total** | **{total_seconds:.1f}** |")
-    for stage, row in rows.items():
-        for gate in row["gates"]:
-            lines.append(f"\ngate ({stage}): {json.dumps(gate)}")
-    markdown = "\n".join(lines) + "\n"
+    spread = {"sft": _seed_spread(rows, "sft"), "grpo": _seed_spread(rows, "grpo")}
+    payload = {"schema_version": SCHEMA_VERSION, "seeds": cfg.seeds, "models": rows,
+               "comparisons": comparisons, "seed_spread_points": spread, "timings_s": dict(timings)}  # fmt: skip
+    atomic_write_text(out / "summary.json", json.dumps(payload, indent=2, default=str) + "\n")
+    markdown = render(rows, comparisons, spread, timings)
     atomic_write_text(out / "summary.md", markdown)
     return markdown
+
+
+def render(rows: Mapping[str, Any], comparisons: Mapping[str, Any], spread: Mapping[str, float | None],
+           timings: Mapping[str, float]) -> str:  # fmt: skip
+    labels = [c[0] for c in COLUMNS]
+    lines = ["| model | " + " | ".join(labels) + " | `####` form |", "|---" * (len(labels) + 2) + "|"]
+    for name, row in rows.items():
+        cells = [_metric_cell(row["metrics"][label]) for label in labels]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {_pct(row['format']['formatted'])} |")
+    n = next(iter(rows.values()))["n_problems"]
+    lines += ["", f"Percent, [95% interval] (Wilson for rates, bootstrap for PSS); n = {n} held-out "
+              "problems, greedy. `truncated (any)`: responses cut at the token limit, whatever else "
+              "went wrong; traces give each response one primary error type.", ""]  # fmt: skip
+    lines += ["| comparison | Δ points | 95% CI | McNemar p | lost / gained items | seeds | target | met |",
+              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, c in comparisons.items():
+        lines.append(
+            f"| {name} | {100 * c['delta']:+.1f} | [{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}] "
+            f"| {c['mcnemar_p']:.3g} | {c['baseline_only']} / {c['candidate_only']} "
+            f"| {c['n_baseline_runs']} -> {c['n_candidate_runs']} | ≥ +{c['target_points']:g}, CI > 0 "
+            f"| {'yes' if c['target_met'] else '**no**'} |"
+        )
+    lines += ["", "Format vs correctness (original prompts; mean over seeds):", "",
+              "| model | `####` form | correct | correct when in `####` form |", "|---|---|---|---|"]  # fmt: skip
+    for kind in ("base", "sft", "grpo"):
+        group = [r["format"] for name, r in rows.items() if name.split("/")[0] == kind]
+        mean = {k: sum(g[k] for g in group) / len(group) for k in group[0]}
+        lines.append(f"| {kind} | {_pct(mean['formatted'])} | {_pct(mean['correct'])} "
+                     f"| {_pct(mean['correct_if_formatted'])} |")  # fmt: skip
+    for kind, value in spread.items():
+        if value is not None:
+            verdict = "within" if value <= MAX_SEED_SPREAD else "**over**"
+            lines.append(f"\nSeed spread of {kind.upper()} accuracy (max - min): {value:.1f} points "
+                         f"({verdict} the {MAX_SEED_SPREAD:g}-point target)")  # fmt: skip
+    lines += ["", "| stage | seconds |", "|---|---|"]
+    lines += [f"| {name} | {seconds:.1f} |" for name, seconds in timings.items()]
+    return "\n".join(lines) + "\n"

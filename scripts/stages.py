@@ -1,0 +1,108 @@
+"""Resumable pipeline stages: each is identified by its resolved config and its inputs' identities.
+
+A stage writes into its own directory and, last of all, a ``stage.json`` holding its fingerprint.
+On a rerun, a stage whose ``stage.json`` matches the fingerprint it would have now is skipped.
+Any other directory is a stage that was interrupted (Ctrl-C, kill -9) or whose config or inputs
+changed, and it is removed and redone. Evaluation directories are the exception: they keep their
+generation cache, since ``reasoneval run`` resumes from it and keys it by model and prompt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reasoneval.artifacts import atomic_write_text
+
+DONE_FILE = "stage.json"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # "sft/seed1"
+    out: Path
+    config: Mapping[str, Any]  # the resolved settings, JSON-serialisable
+    inputs: Sequence[Path] = ()  # upstream stage directories (their fingerprints) or files (sha256)
+    keep_partial: tuple[str, ...] = field(default=())  # entries kept on a redo (a resume cache)
+
+
+def _identity(path: Path) -> str:
+    done = path / DONE_FILE
+    if done.is_file():
+        return str(json.loads(done.read_text(encoding="utf-8"))["fingerprint"])
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    raise FileNotFoundError(f"stage input {path} is neither a finished stage nor a file")
+
+
+def fingerprint(stage: Stage) -> str:
+    payload = {
+        "name": stage.name,
+        "config": stage.config,
+        "inputs": [_identity(p) for p in stage.inputs],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def is_done(stage: Stage) -> bool:
+    done = stage.out / DONE_FILE
+    if not done.is_file():
+        return False
+    try:
+        return bool(json.loads(done.read_text(encoding="utf-8"))["fingerprint"] == fingerprint(stage))
+    except (ValueError, KeyError):
+        return False
+
+
+def _clear(stage: Stage) -> None:
+    if not stage.out.exists():
+        return
+    for entry in stage.out.iterdir():
+        if entry.name in stage.keep_partial:
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+@dataclass
+class StageRunner:
+    """Runs stages in order with a numbered progress line each; records every stage's seconds."""
+
+    total: int
+    done: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    resumed: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def run(self, stage: Stage, work: Callable[[], object]) -> Path:
+        self.done += 1
+        label = f"[{self.done}/{self.total}] {stage.name}"
+        if is_done(stage):
+            recorded = json.loads((stage.out / DONE_FILE).read_text(encoding="utf-8"))
+            self.seconds[stage.name] = float(recorded["seconds"])
+            self.resumed.append(stage.name)
+            print(f"=== {label}: done earlier, same config and inputs; kept ===", file=sys.stderr)
+            return stage.out
+        print(f"\n=== {label} ===", file=sys.stderr, flush=True)
+        _clear(stage)
+        stage.out.mkdir(parents=True, exist_ok=True)
+        t0 = time.monotonic()
+        work()
+        seconds = round(time.monotonic() - t0, 1)
+        record = {"schema_version": SCHEMA_VERSION, "stage": stage.name,
+                  "fingerprint": fingerprint(stage), "seconds": seconds, "config": stage.config}  # fmt: skip
+        atomic_write_text(stage.out / DONE_FILE, json.dumps(record, indent=2, default=str) + "\n")
+        self.seconds[stage.name] = seconds
+        total = time.monotonic() - self.started
+        print(f"=== {label}: {seconds:.1f}s (total {total:.1f}s) ===", file=sys.stderr, flush=True)
+        return stage.out

@@ -1,0 +1,51 @@
+"""The committed pretrained base: made by scripts/build_base.py's recipe, intact, and in its own style."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from scripts.build_base import BASE_FILE, BaseRecipe, corpus_rows, file_hashes
+
+BASE = Path(__file__).resolve().parents[2] / "models" / "tiny-base"
+
+
+@pytest.fixture(scope="module")
+def provenance() -> dict[str, object]:
+    return dict(json.loads((BASE / BASE_FILE).read_text(encoding="utf-8")))
+
+
+def test_provenance_matches_the_recipe_and_the_files(provenance: dict[str, object]) -> None:
+    assert provenance["recipe"] == dataclasses.asdict(BaseRecipe())
+    assert provenance["sha256"] == file_hashes(BASE)
+    texts = [p + c for p, c in corpus_rows(BaseRecipe())]
+    assert provenance["corpus_sha256"] == hashlib.sha256("\x00".join(texts).encode()).hexdigest()
+    assert sum((BASE / f).stat().st_size for f in ("model.safetensors", "tokenizer.json")) < 20e6
+
+
+def test_the_corpus_is_wider_and_in_another_style_than_the_target() -> None:
+    rows = corpus_rows(dataclasses.replace(BaseRecipe(), n_problems=2000))
+    completions = [c for _, c in rows]
+    assert all("The answer is" in c and "####" not in c and "<<" not in c for c in completions)
+    assert any(" / " in c for c in completions)  # division: the target task has none
+    assert any(len(max(c.split(), key=len)) >= 4 and c.count("=") >= 3 for c in completions)
+
+
+def test_the_base_loads_as_safetensors_and_answers_in_prose() -> None:
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from reasoneval.prompting import build_prompt
+
+    tokenizer = AutoTokenizer.from_pretrained(BASE)
+    model = AutoModelForCausalLM.from_pretrained(BASE, use_safetensors=True).eval()
+    prompt = build_prompt("Ava has 7 apples. Ava buys 5 more. How many apples does Ava have now?")
+    ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    with torch.no_grad():
+        out = model.generate(**ids, max_new_tokens=60, do_sample=False)
+    text = tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    assert "The answer is" in text and "####" not in text, text
