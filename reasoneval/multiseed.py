@@ -267,6 +267,8 @@ def compare_groups(
         mde = (_t(0.975, df) + _t(0.8, df)) * math.sqrt(floor)
         share = seed_part / total if total > 0 else 0.0
         method = f"two-level: items x seeds, t with {df:.1f} df"
+        if math.isinf(df):  # no variance at all: keep --json valid JSON (no Infinity)
+            df, method = None, "two-level: items x seeds, no variance"
     margin, min_effect = margin_points / 100, min_effect_points / 100
     # tolerance: float quantiles of identical files are -0.0
     passed = lo >= -margin - 1e-12 if test == "non-inferiority" else lo > min_effect + 1e-12

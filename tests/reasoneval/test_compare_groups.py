@@ -154,6 +154,10 @@ def test_identical_groups_give_zero_delta_and_pass_both_tests() -> None:
     assert not sup.passed  # no gain is not a gain
     # Other seeds of the same recipe are not the same runs: at this seed spread (about 15
     # points), three seeds a side cannot show non-inferiority within 2 points.
+    # Runs that never disagree leave no variance: the CI is [0, 0] and --json stays valid JSON.
+    flat = compare_groups(runs[:1] * 2, runs[:1] * 3)
+    assert flat.passed and flat.df is None and (flat.ci_low, flat.ci_high) == (0, 0)
+    assert json.dumps(flat.to_dict(), allow_nan=False)
     others = [_run([rng.random() < 0.5 for _ in range(60)]) for _ in range(3)]
     assert not compare_groups(runs, others).passed
 
