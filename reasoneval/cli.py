@@ -16,7 +16,7 @@ from reasoneval.errors import InputError
 # subcommand -> (module, help). Each module defines add_arguments(parser) and run(args) -> int.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "score": ("reasoneval.score", "rescore saved generations without a model"),
-    "compare": ("reasoneval.compare", "paired non-inferiority comparison of two result files"),
+    "compare": ("reasoneval.compare", "paired comparison of two runs, or two groups of seeds"),
     "run": ("reasoneval.run", "generate with a checkpoint and evaluate the chosen layers"),
     "tiny-model": ("reasoneval.tiny_model", "build a tiny Qwen2 checkpoint locally (no hub)"),
 }

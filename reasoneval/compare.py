@@ -1,82 +1,59 @@
-"""`reasoneval compare`: paired non-inferiority check of a candidate's results against a baseline.
+"""`reasoneval compare`: paired comparison of a candidate's results against a baseline's.
 
-Items are matched by id. An item may have several rows (k samples): its correctness is the mean
-over its samples, and the bootstrap resamples items, so k samples of one item never count as k
-independent items. The McNemar test needs one binary outcome per side, so it uses each item's
-first sample in file order. docs/answers.md describes the statistics.
+Each side is one run or a group of runs (training seeds); reasoneval.multiseed has the statistics
+and docs/statistics.md their calibration. Items are matched by id. An item may have several rows
+(k samples): its correctness is the mean over its samples, and items (not samples) are resampled,
+so k samples of one item never count as k independent items. A run's samples.jsonl also holds the
+sensitivity layer's prompt variants; only original-prompt rows are compared unless --variant
+names another family.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from reasoneval.artifacts import read_jsonl
 from reasoneval.errors import InputError
-from reasoneval.stats import mcnemar_exact, min_detectable_effect, paired_bootstrap_ci
+from reasoneval.multiseed import TESTS, GroupComparison, compare_groups
 
-__all__ = ["Comparison", "compare_results", "load_results"]
+__all__ = [
+    "Comparison",
+    "GroupComparison",
+    "compare_groups",
+    "compare_results",
+    "load_results",
+    "load_run_results",
+]
 
 DEFAULT_MARGIN_POINTS = 2.0
 DEFAULT_N_BOOT = 10_000
+ORIGINAL = "original"
 
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
+    """One run per side: the figures `compare_results` has always returned (see GroupComparison)."""
+
     n_items: int
-    baseline_accuracy: float  # fractions in [0, 1]; the text report shows points
+    baseline_accuracy: float
     candidate_accuracy: float
-    delta: float  # candidate - baseline
-    ci_low: float  # paired 95% bootstrap CI of delta
+    delta: float
+    ci_low: float
     ci_high: float
     mcnemar_p: float
-    baseline_only: int  # items the baseline got right and the candidate wrong (first sample)
+    baseline_only: int
     candidate_only: int
-    mde: float  # minimum detectable |delta| at alpha 0.05, power 0.8
-    margin: float  # the non-inferiority margin, as a fraction
+    mde: float
+    margin: float
     seed: int
     n_boot: int
     passed: bool
-    baseline_samples: tuple[int, int]  # (fewest, most) samples per item
+    baseline_samples: tuple[int, int]
     candidate_samples: tuple[int, int]
-
-    def text(self) -> str:
-        verdict = (
-            "PASS: CI lower bound is within the margin"
-            if self.passed
-            else "FAIL: regression beyond the margin"
-        )
-
-        def k(r: tuple[int, int]) -> str:
-            return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]} (uneven)"
-
-        lines = [
-            f"items {self.n_items}; samples per item: baseline {k(self.baseline_samples)}, "
-            f"candidate {k(self.candidate_samples)}",
-            f"baseline  accuracy {100 * self.baseline_accuracy:.2f}%",
-            f"candidate accuracy {100 * self.candidate_accuracy:.2f}%",
-            f"delta {100 * self.delta:+.2f} points, paired 95% bootstrap CI "
-            f"[{100 * self.ci_low:+.2f}, {100 * self.ci_high:+.2f}] "
-            f"(seed {self.seed}, {self.n_boot} resamples of items)",
-            f"McNemar exact p = {self.mcnemar_p:.4g} (baseline-only correct "
-            f"{self.baseline_only}, candidate-only correct {self.candidate_only})",
-            f"minimum detectable effect at n={self.n_items}: {100 * self.mde:.2f} points "
-            "(alpha 0.05, power 0.8)",
-        ]
-        if self.mde > self.margin:
-            lines.append(
-                f"warning: the margin ({100 * self.margin:.2f} points) is below the minimum "
-                "detectable effect; more items are needed to show non-inferiority reliably"
-            )
-        lines.append(
-            f"verdict: {verdict} (lower bound {100 * self.ci_low:+.2f} vs "
-            f"-margin {-100 * self.margin:+.2f} points)"
-        )
-        return "\n".join(lines)
 
 
 def compare_results(
@@ -87,62 +64,39 @@ def compare_results(
     seed: int = 0,
     n_boot: int = DEFAULT_N_BOOT,
 ) -> Comparison:
-    """Non-inferiority: fails when the lower bound of the CI of delta is below -margin."""
-    if margin_points < 0:
-        raise InputError(f"margin must be >= 0 points, got {margin_points}")
-    if n_boot < 100:
-        raise InputError(f"n_boot must be >= 100, got {n_boot}")
-    if set(baseline) != set(candidate):
-        only_base = sorted(set(baseline) - set(candidate))
-        only_cand = sorted(set(candidate) - set(baseline))
-        raise InputError(
-            f"item sets differ: {len(only_base)} only in baseline (e.g. {only_base[:3]}), "
-            f"{len(only_cand)} only in candidate (e.g. {only_cand[:3]})"
-        )
-    ids = sorted(baseline)
-    if not ids:
-        raise InputError("no items to compare")
-    for name, side in (("baseline", baseline), ("candidate", candidate)):
-        empty = [i for i in ids if len(side[i]) == 0]
-        if empty:
-            raise InputError(f"{name}: item {empty[0]!r} has no samples")
-    base = [sum(baseline[i]) / len(baseline[i]) for i in ids]
-    cand = [sum(candidate[i]) / len(candidate[i]) for i in ids]
-    n = len(ids)
-    lo, hi = paired_bootstrap_ci(base, cand, seed=seed, n_boot=n_boot)
-    b = sum(1 for i in ids if baseline[i][0] and not candidate[i][0])
-    c = sum(1 for i in ids if candidate[i][0] and not baseline[i][0])
-    diffs = [y - x for x, y in zip(base, cand, strict=True)]
-    mean = sum(diffs) / n
-    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
-    # With no disagreement the observed variance is 0 and would claim any effect detectable;
-    # floor it at the variance of a single discordant item in n.
-    sd = math.sqrt(max(var, 1.0 / n))
-    margin = margin_points / 100
-    return Comparison(
-        n_items=n,
-        baseline_accuracy=sum(base) / n,
-        candidate_accuracy=sum(cand) / n,
-        delta=mean,
-        ci_low=lo,
-        ci_high=hi,
-        mcnemar_p=mcnemar_exact(b, c),
-        baseline_only=b,
-        candidate_only=c,
-        mde=min_detectable_effect(sd, n),
-        margin=margin,
-        seed=seed,
-        n_boot=n_boot,
-        passed=lo >= -margin - 1e-12,  # tolerance: float quantiles of identical files are -0.0
-        baseline_samples=(min(map(len, baseline.values())), max(map(len, baseline.values()))),
-        candidate_samples=(min(map(len, candidate.values())), max(map(len, candidate.values()))),
+    """Non-inferiority of one run against one: compare_groups with a group of one on each side."""
+    g = compare_groups(
+        [baseline], [candidate], margin_points=margin_points, seed=seed, n_boot=n_boot
     )
+    return Comparison(**{name: getattr(g, name) for name in Comparison.__dataclass_fields__})
 
 
-def load_results(path: Path, *, id_field: str = "id") -> dict[str, list[bool]]:
-    """id -> its samples' `correct` values, in file order."""
+def load_run_results(
+    path: Path, *, id_field: str = "id", variant: str = ORIGINAL
+) -> dict[str, list[bool]]:
+    """id -> correctness of its samples in sample order, from a run directory or a samples file.
+
+    Only rows of ``variant`` count: "original" (the default; rows without a variant field are
+    originals, as `reasoneval score` writes them), one variant ("format-json") or a whole family
+    ("format"), never the mix that made the defect of issue 13.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "samples.jsonl"
+        if not path.is_file():
+            raise InputError(f"{path.parent}: a run directory needs samples.jsonl")
+    rows = read_jsonl(path)
+    if not rows:
+        raise InputError(f"{path}: no rows")
+
+    def wanted(row: Mapping[str, object]) -> bool:
+        name = str(row.get("variant", ORIGINAL))
+        return name == variant or name.startswith(f"{variant}-")
+
+    kept = [(i, r) for i, r in enumerate(rows, 1) if wanted(r)]
     results: dict[str, list[bool]] = {}
-    for index, row in enumerate(read_jsonl(path), 1):
+    # stable: a file without sample_index keeps its file order
+    for index, row in sorted(kept, key=lambda ir: int(ir[1].get("sample_index", 0))):
         if id_field not in row:
             raise InputError(f"{path}: row {index}: missing field {id_field!r}")
         item_id = row[id_field]
@@ -153,13 +107,30 @@ def load_results(path: Path, *, id_field: str = "id") -> dict[str, list[bool]]:
             raise InputError(f"{path}: row {index}: 'correct' must be true or false")
         results.setdefault(str(item_id), []).append(correct)
     if not results:
-        raise InputError(f"{path}: no rows")
+        raise InputError(f"{path}: no {variant!r} samples among {len(rows)} rows")
     return results
 
 
+load_results = load_run_results  # the name before groups of runs; kept for callers
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("baseline", type=Path, help="per-sample JSONL with id and correct")
-    parser.add_argument("candidate", type=Path, help="per-sample JSONL with id and correct")
+    parser.add_argument(
+        "pair",
+        nargs="*",
+        type=Path,
+        metavar="RUN",
+        help="BASELINE CANDIDATE: one run directory or samples JSONL each (or use the options)",
+    )
+    for side in ("baseline", "candidate"):
+        parser.add_argument(
+            f"--{side}",
+            nargs="+",
+            type=Path,
+            metavar="RUN",
+            help=f"the {side}'s runs (one per training seed): run directories or samples JSONL",
+        )
+    parser.add_argument("--test", choices=TESTS, default="non-inferiority")
     parser.add_argument(
         "--margin",
         type=float,
@@ -167,17 +138,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="POINTS",
         help="non-inferiority margin in accuracy points (default %(default)s)",
     )
+    parser.add_argument(
+        "--min-effect",
+        type=float,
+        default=0.0,
+        metavar="POINTS",
+        help="superiority: the CI's lower bound must exceed this (default %(default)s)",
+    )
+    parser.add_argument(
+        "--variant",
+        default=ORIGINAL,
+        help="compare this prompt variant or family instead of the originals (default original)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT, help="bootstrap resamples")
     parser.add_argument("--id-field", default="id", help="field that matches items (default id)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+
+
+def _sides(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
+    grouped = args.baseline is not None or args.candidate is not None
+    if grouped and args.pair:
+        raise InputError("give BASELINE CANDIDATE or --baseline/--candidate, not both")
+    if grouped:
+        if args.baseline is None or args.candidate is None:
+            raise InputError("--baseline and --candidate go together")
+        return list(args.baseline), list(args.candidate)
+    if len(args.pair) != 2:
+        raise InputError(f"expected BASELINE CANDIDATE, got {len(args.pair)} paths")
+    return [args.pair[0]], [args.pair[1]]
 
 
 def run(args: argparse.Namespace) -> int:
-    baseline = load_results(args.baseline, id_field=args.id_field)
-    candidate = load_results(args.candidate, id_field=args.id_field)
-    result = compare_results(
-        baseline, candidate, margin_points=args.margin, seed=args.seed, n_boot=args.n_boot
+    if args.min_effect and args.test != "superiority":
+        raise InputError("--min-effect applies to --test superiority")
+    base_paths, cand_paths = _sides(args)
+
+    def load(paths: list[Path]) -> list[dict[str, list[bool]]]:
+        return [load_run_results(p, id_field=args.id_field, variant=args.variant) for p in paths]
+
+    result: GroupComparison = compare_groups(
+        load(base_paths),
+        load(cand_paths),
+        test=args.test,
+        margin_points=args.margin,
+        min_effect_points=args.min_effect,
+        seed=args.seed,
+        n_boot=args.n_boot,
     )
-    print(json.dumps(asdict(result), indent=2) if args.json else result.text())
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.text())
     return 0 if result.passed else 1

@@ -124,17 +124,9 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
 
 def original_results(samples_path: Path) -> dict[str, list[bool]]:
     """id -> correctness of its original-prompt samples in sample order (variants are excluded)."""
-    from reasoneval.artifacts import read_jsonl
+    from reasoneval.compare import load_run_results
 
-    rows = [r for r in read_jsonl(samples_path) if r.get("variant", "original") == "original"]
-    results: dict[str, list[bool]] = {}
-    for r in sorted(rows, key=lambda r: int(r.get("sample_index", 0))):
-        if not isinstance(r.get("correct"), bool) or "id" not in r:
-            raise InputError(f"{samples_path}: every row needs an id and a boolean 'correct'")
-        results.setdefault(str(r["id"]), []).append(r["correct"])
-    if not results:
-        raise InputError(f"{samples_path}: no original-prompt samples")
-    return results
+    return load_run_results(samples_path)
 
 
 def baseline_gate(

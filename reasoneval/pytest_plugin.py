@@ -1,8 +1,10 @@
 """pytest plugin: write evaluation gates as ordinary tests against a `reasoneval run` report.
 
-Options: ``--reasoneval-report RUN_DIR``, ``--reasoneval-baseline RUN_DIR``,
-``--reasoneval-update-baseline`` (copy the report over the baseline, as syrupy's ``--snapshot-update``).
-Fixtures: ``reasoneval_report``, ``reasoneval_baseline``. Helper: :func:`assert_no_regression`.
+Options: ``--reasoneval-report RUN_DIR``, ``--reasoneval-baseline RUN_DIR`` (repeat either for a
+group of runs, one per training seed), ``--reasoneval-update-baseline`` (copy the report over the
+baseline, as syrupy's ``--snapshot-update``). Fixtures: ``reasoneval_report``,
+``reasoneval_baseline`` (a :class:`RunReport`, or a :class:`RunGroup` when repeated). Helper:
+:func:`assert_no_regression`.
 Importing this module must stay cheap and torch-free: pytest loads it in every session.
 """
 
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -30,6 +33,7 @@ class MetricValue:
     hi: float | None = None
     n: int | None = None
     higher_is_better: bool = True
+    runs: int = 1
 
     def __float__(self) -> float:
         return self.value
@@ -60,7 +64,8 @@ class MetricValue:
             else ""
         )
         n = f" (n={self.n})" if self.n is not None else ""
-        return f"{self.name} = {self.value:.4f}{ci}{n}"
+        runs = f" (mean of {self.runs} runs)" if self.runs > 1 else ""
+        return f"{self.name} = {self.value:.4f}{ci}{n}{runs}"
 
 
 class RunReport:
@@ -102,33 +107,64 @@ class RunReport:
         return f"RunReport({str(self.dir)!r})"
 
 
+class RunGroup(tuple[RunReport, ...]):
+    """Several runs of one recipe (training seeds); a metric of the group is its mean over runs."""
+
+    def metric(self, name: str) -> MetricValue:
+        values = [run.metric(name) for run in self]
+        first = values[0]
+        mean = sum(v.value for v in values) / len(values)
+        return MetricValue(first.name, mean, None, None, first.n, first.higher_is_better, len(self))
+
+
+Runs = RunReport | Sequence[RunReport]
+
+
+def _group(runs: Runs) -> RunGroup:
+    return RunGroup((runs,) if isinstance(runs, RunReport) else runs)
+
+
 def assert_no_regression(
-    report: RunReport,
-    baseline: RunReport,
+    report: Runs,
+    baseline: Runs,
     metric: str = "accuracy",
     margin_points: float = 2.0,
     *,
     seed: int = 0,
+    test: Literal["non-inferiority", "superiority"] = "non-inferiority",
+    min_effect_points: float = 0.0,
 ) -> None:
     """Fail when ``metric`` got worse than the baseline by more than ``margin_points`` points.
 
-    For ``accuracy`` with both samples files present this is the paired non-inferiority test of
-    ``reasoneval compare`` (a drop inside sampling noise passes, a real one fails); any other
-    metric compares point values, one point being 0.01 of a rate.
+    Either side may be one run or a group of runs (one per training seed). For ``accuracy`` with
+    every samples file present this is `reasoneval compare` on the groups (a drop inside item and
+    seed noise passes, a real one fails; ``test="superiority"`` instead demands a gain); any other
+    metric compares the groups' mean point values, one point being 0.01 of a rate.
     """
-    cand, base = report.metric(metric), baseline.metric(metric)
-    if cand.name == "accuracy.accuracy" and report.samples_path and baseline.samples_path:
-        from reasoneval.gates import baseline_gate
+    cands, bases = _group(report), _group(baseline)
+    cand, base = cands.metric(metric), bases.metric(metric)
+    samples = [r.samples_path for r in (*cands, *bases)]
+    if cand.name == "accuracy.accuracy" and all(samples):
+        from reasoneval.compare import compare_groups, load_run_results
 
-        outcome, _ = baseline_gate(
-            baseline.samples_path, report.samples_path, margin_points=margin_points, seed=seed
+        g = compare_groups(
+            [load_run_results(r.dir) for r in bases],
+            [load_run_results(r.dir) for r in cands],
+            test=test,
+            margin_points=margin_points,
+            min_effect_points=min_effect_points,
+            seed=seed,
         )
-        if not outcome.passed:
+        if not g.passed:
+            what = "regression in" if test == "non-inferiority" else "no gain shown in"
+            detail = "\n  ".join(g.text().splitlines())
             raise AssertionError(
-                f"regression in {cand.name}:\n  candidate {cand.describe()}\n"
-                f"  baseline  {base.describe()}\n  {outcome.description}"
+                f"{what} {cand.name}:\n  candidate {cand.describe()}\n"
+                f"  baseline  {base.describe()}\n  {detail}"
             )
         return
+    if test != "non-inferiority":
+        raise ValueError(f"test={test!r} needs accuracy with samples files; got {cand.name}")
     drop = (base.value - cand.value) if cand.higher_is_better else (cand.value - base.value)
     if drop * 100 > margin_points:
         direction = "fell" if cand.higher_is_better else "rose"
@@ -142,13 +178,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("reasoneval", "reasoneval evaluation gates")
     group.addoption(
         "--reasoneval-report",
+        action="append",
         metavar="RUN_DIR",
-        help="the `reasoneval run` output directory (or its report.json) to gate",
+        help="the `reasoneval run` output directory (or its report.json) to gate; repeat for a "
+        "group of runs (training seeds)",
     )
     group.addoption(
         "--reasoneval-baseline",
+        action="append",
         metavar="RUN_DIR",
-        help="the baseline run directory (or report.json) to compare against",
+        help="the baseline run directory (or report.json) to compare against; repeat for a group",
     )
     group.addoption(
         "--reasoneval-update-baseline",
@@ -158,12 +197,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _load(paths: list[str]) -> RunReport | RunGroup:
+    runs = [RunReport(Path(p)) for p in paths]
+    return runs[0] if len(runs) == 1 else RunGroup(runs)
+
+
 @pytest.fixture
-def reasoneval_report(request: pytest.FixtureRequest) -> RunReport:
-    path = request.config.getoption("--reasoneval-report")
-    if not path:
+def reasoneval_report(request: pytest.FixtureRequest) -> RunReport | RunGroup:
+    paths = request.config.getoption("--reasoneval-report")
+    if not paths:
         pytest.skip("no report to gate: pass --reasoneval-report RUN_DIR")
-    return RunReport(Path(path))
+    return _load(paths)
 
 
 def _write_baseline(report: RunReport, target: Path) -> None:
@@ -183,13 +227,19 @@ def _write_baseline(report: RunReport, target: Path) -> None:
 
 
 @pytest.fixture
-def reasoneval_baseline(request: pytest.FixtureRequest, reasoneval_report: RunReport) -> RunReport:
-    path = request.config.getoption("--reasoneval-baseline")
-    if not path:
+def reasoneval_baseline(
+    request: pytest.FixtureRequest, reasoneval_report: RunReport | RunGroup
+) -> RunReport | RunGroup:
+    paths = request.config.getoption("--reasoneval-baseline")
+    if not paths:
         pytest.skip("no baseline: pass --reasoneval-baseline RUN_DIR")
     if request.config.getoption("--reasoneval-update-baseline"):
-        _write_baseline(reasoneval_report, Path(path))
-    return RunReport(Path(path))
+        if not isinstance(reasoneval_report, RunReport) or len(paths) != 1:
+            raise pytest.UsageError(
+                "--reasoneval-update-baseline takes one report and one baseline"
+            )
+        _write_baseline(reasoneval_report, Path(paths[0]))
+    return _load(paths)
 
 
 def pytest_assertrepr_compare(

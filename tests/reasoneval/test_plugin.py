@@ -185,3 +185,51 @@ def test_without_a_report_the_gates_skip_with_the_reason(pytester: pytest.Pytest
     result = pytester.runpytest("-rs")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*no report to gate: pass --reasoneval-report RUN_DIR*"])
+
+
+def test_gates_take_groups_of_runs(pytester: pytest.Pytester, runs: dict[str, Path]) -> None:
+    """Repeated options make groups: identical seeds pass, a group that lost 8 items fails."""
+    pytester.makepyfile(test_model_gates=GATE_TESTS)
+    base = [f"--reasoneval-baseline={runs['base']}", f"--reasoneval-baseline={runs['same']}"]
+    same = [f"--reasoneval-report={runs['same']}", f"--reasoneval-report={runs['base']}"]
+    pytester.runpytest(*same, *base).assert_outcomes(passed=2)
+    worse = [f"--reasoneval-report={runs['worse']}", f"--reasoneval-report={runs['base']}"]
+    result = pytester.runpytest(*worse, *base, "-k", "accuracy")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*regression in accuracy.accuracy*",
+            "*candidate accuracy.accuracy = 0.8000*(mean of 2 runs)*",
+            "*runs: baseline 2, candidate 2; items 20*",
+            "*delta -20.00 points*",
+            "*verdict: FAIL: regression beyond the margin*",
+        ]
+    )
+
+
+def test_a_group_metric_is_the_mean_of_its_runs(
+    pytester: pytest.Pytester, runs: dict[str, Path]
+) -> None:
+    pytester.makepyfile(
+        test_group="""
+        from reasoneval.pytest_plugin import RunGroup, assert_no_regression
+
+        def test_floor(reasoneval_report):
+            assert isinstance(reasoneval_report, RunGroup) and len(reasoneval_report) == 2
+            assert reasoneval_report.metric("accuracy") >= 0.9
+
+        def test_superiority_needs_a_gain(reasoneval_report):
+            assert_no_regression(reasoneval_report, reasoneval_report[1], test="superiority")
+        """
+    )
+    result = pytester.runpytest(
+        f"--reasoneval-report={runs['worse']}", f"--reasoneval-report={runs['base']}"
+    )
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*accuracy.accuracy: 0.8000 >= 0.9000 does not hold*",
+            "*no gain shown in accuracy.accuracy*",
+            "*verdict: FAIL: not shown superior*",
+        ]
+    )
