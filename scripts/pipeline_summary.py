@@ -76,7 +76,7 @@ def compare_stages(before: Sequence[Path], after: Sequence[Path], target: float)
 
 def _seed_spread(rows: Mapping[str, Mapping[str, Any]], kind: str) -> float | None:
     values = [r["metrics"]["accuracy"]["value"] for n, r in rows.items() if n.startswith(f"{kind}/")]
-    return 100 * (max(values) - min(values)) if len(values) > 1 else None
+    return round(100 * (max(values) - min(values)), 1) if len(values) > 1 else None
 
 
 def summarize(out: Path, cfg: PipelineConfig, evals: Mapping[str, Path], timings: Mapping[str, float]) -> str:
