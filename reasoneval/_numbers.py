@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from reasoneval._textforms import CJK_NUMERAL_CHARS, cjk_number, rewrite_numbers
+
 _MAX_NORMALIZE = 400  # an answer candidate longer than this is not "a number"
 _MAX_DIGITS = 40  # longer numerals are garbage, and big ints make str() slow or raise
 _BOX_SCAN = 400  # characters scanned for the closing brace of \boxed{...}
@@ -25,7 +27,9 @@ _TRAILING_NON_DIGITS = (
 _THOUSANDS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
 _LEAD_NUMERAL = re.compile(
     r"(?P<mixed>[0-9]{1,9})[ \t]{1,2}(?P<mnum>[0-9]{1,9})/(?P<mden>[0-9]{1,9})(?![0-9/])"
-    r"|(?P<int>[0-9][0-9,]{0,60}|(?=\.[0-9]))(?P<dec>\.[0-9]{1,40})?"
+    # "1 000 000": a space as the thousands separator (SI style) when every group has 3 digits.
+    r"|(?P<int>[0-9]{1,3}(?: [0-9]{3}){1,13}(?![0-9,./])|[0-9][0-9,]{0,60}|(?=\.[0-9]))"
+    r"(?P<dec>\.[0-9]{1,40})?"
     r"(?:[ \t]{0,2}/[ \t]{0,2}(?P<den>[0-9]{1,40}(?:\.[0-9]{1,40})?)(?![0-9]))?"
 )
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")
@@ -49,14 +53,15 @@ _SCALES = {"thousand": 1000, "million": 10**6, "billion": 10**9}
 _LATEX_TEXT = re.compile(
     r"\\(?:text|textbf|textrm|mathrm|mathbf|mbox|textit|operatorname)[ \t]{0,2}\{([^{}]{0,200})\}"
 )
-_LATEX_FRAC = re.compile(r"\\[dt]?frac[ \t]{0,2}\{([^{}]{1,60})\}[ \t]{0,2}\{([^{}]{1,60})\}")
-_LATEX_FRAC_SHORT = re.compile(r"\\[dt]?frac[ \t]{0,2}([0-9])[ \t]{0,2}([0-9])")
+_LATEX_FRAC = re.compile(r"\\[dtc]?frac[ \t]{0,2}\{([^{}]{1,60})\}[ \t]{0,2}\{([^{}]{1,60})\}")
+_LATEX_FRAC_SHORT = re.compile(r"\\[dtc]?frac[ \t]{0,2}([0-9])[ \t]{0,2}([0-9])")
 _LATEX_DROP = re.compile(
     r"\\left|\\right|\\[,!;: ]|\\displaystyle|\^\{?\\circ\}?|\\circ|\{,\}|\\[()\[\]]|[$`~]|\*\*|__"
 )
 _VARIABLE = re.compile(r"[ \t]{0,4}(?:[a-z]{1,12}(?:_[a-z0-9]{1,4})?)?[ \t]{0,4}")
 _PLAIN = re.compile(
-    r"[ \t\r\n*]{0,4}(?P<neg>-)?\$?(?P<int>[0-9]{1,3}(?:,[0-9]{3}){1,13}|[0-9]{1,40})"
+    r"[ \t\r\n*]{0,4}(?P<neg>[-+])?\$?"
+    r"(?P<int>[0-9]{1,3}(?:,[0-9]{3}){1,13}|[0-9]{1,3}(?: [0-9]{3}){1,13}|[0-9]{1,40})"
     r"(?:\.(?P<dec>[0-9]{1,40}))?[ \t\r\n.*]{0,4}"
 )
 _CANONICAL = re.compile(r"-?[0-9]{1,40}(?:\.[0-9]{1,40})?(?:/[0-9]{1,40})?")
@@ -129,7 +134,7 @@ def _words_value(words: list[str]) -> int | None:
 def _numeral_value(
     int_part: str, dec: str | None, den: str | None, *, last: bool
 ) -> Fraction | None:
-    digits = int_part
+    digits = int_part.replace(" ", "")
     if "," in digits:
         digits = digits.strip(",")
         if "," in digits and not _THOUSANDS.fullmatch(digits):
@@ -161,6 +166,8 @@ def _lead_value(s: str) -> tuple[Fraction | None, str]:
             pos += 1
         elif ch == "-" and not negative:
             negative, pos = True, pos + 1
+        elif ch == "+" and not negative and pos + 1 < n and s[pos + 1] in "0123456789.$":
+            pos += 1  # a signed gold or answer: "+7"
         else:
             m = _WORD.match(s, pos)
             if m is None:
@@ -180,6 +187,13 @@ def _lead_value(s: str) -> tuple[Fraction | None, str]:
         else:
             value = _numeral_value(m.group("int"), m.group("dec"), m.group("den"), last=False)
         rest = s[m.end() :]
+    elif pos < n and s[pos] in CJK_NUMERAL_CHARS:  # after 答案 (CJK numerals are read nowhere else)
+        end = pos
+        while end < n and end < pos + 24 and s[end] in CJK_NUMERAL_CHARS:
+            end += 1
+        number = cjk_number(s[pos:end])
+        value = Fraction(number) if number is not None else None
+        rest = s[end:]
     else:
         words: list[str] = []
         end = pos
@@ -243,12 +257,12 @@ def _plain_value(text: str) -> str | None:
     m = _PLAIN.fullmatch(text)
     if m is None:
         return None
-    whole = m.group("int").replace(",", "").lstrip("0") or "0"
+    whole = m.group("int").replace(",", "").replace(" ", "").lstrip("0") or "0"
     dec = (m.group("dec") or "").rstrip("0")
     if len(whole) + len(dec) > _MAX_DIGITS:
         return None
     value = f"{whole}.{dec}" if dec else whole
-    return f"-{value}" if m.group("neg") and value != "0" else value
+    return f"-{value}" if m.group("neg") == "-" and value != "0" else value
 
 
 def normalize(text: str) -> str | None:
@@ -258,7 +272,7 @@ def normalize(text: str) -> str | None:
     plain = _plain_value(text)
     if plain is not None:
         return plain
-    s = _clean(text)
+    s = _clean(rewrite_numbers(text))
     eq = s.rfind("=")
     if eq >= 0:  # "x = 5" is a value; "9*2 = 18" is working, not an answer
         if not _VARIABLE.fullmatch(s[:eq]):

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
+from reasoneval._markers import _find_markers
 from reasoneval._numbers import (
     _CANONICAL,
     _NUMERAL,
@@ -26,10 +28,12 @@ from reasoneval._numbers import (
     normalize,
     to_fraction,
 )
-from reasoneval.prompting import STOP_STRINGS, THINK_CLOSE
+from reasoneval._textforms import rewrite_numbers
+from reasoneval.prompting import STOP_STRINGS, THINK_CLOSE, THINK_OPEN
 
 __all__ = [
     "Extraction",
+    "PercentMode",
     "extract_answer",
     "is_equivalent",
     "normalize",
@@ -45,21 +49,25 @@ class Extraction:
     raw: str  # the matched answer text as it appeared
     strategy: Literal["strict", "flexible"]
     marker: str  # "####", "final_answer", "answer_tag", "boxed", "the_answer_is", "a_colon", ...
+    percent: bool = False  # written as a percentage ("33.5%"); see PercentMode
+
+
+# How "33.5%" compares with a gold. GSM8K states percentages as the number of percent ("What
+# percent ...? #### 25"), so "number" is the default; sources disagree (docs/answers.md).
+PercentMode = Literal["number", "fraction", "either"]
 
 
 _SEGMENT = 200  # characters read after a marker
+_TAIL = 4096  # characters at the end where number forms are rewritten for the last-number reading
 _MAX_MARKERS = 16  # markers tried from the end before falling back to the last number
 
-# Marker words are found with str.rfind on an ASCII-lowercased copy (fast, and bounded by
-# _FIND_LIMIT from the end); short anchored regexes then check the few characters around them.
-_FIND_LIMIT = 64
-_AFTER_IS = re.compile(r"[ \t]{1,3}(?:is|would[ \t]be|will[ \t]be)(?![a-z])")
-_COLON_AFTER = re.compile(r"(?:\*\*)?[ \t]{0,3}[:\uff1a]")
-_LINE_START_BEFORE = re.compile(r"(?:^|\n)[ \t]{0,8}(?:\*\*)?$")
-_FINAL_BEFORE = re.compile(r"final[ \t]{1,3}$")
-
 _RAW_TRIM = " \t\r\n*:_"
-_SENTENCE_END = re.compile(r"[.!?](?:[ \t\n]|$)|\n")
+_SENTENCE_END = re.compile(r"(?<!\\)[.!?](?:[ \t\n]|$)|[\n\u3002\uff01\uff1f]")  # and CJK full stops
+_PERCENT_NEXT = re.compile(r"[ \t]{0,2}(?:\\?%|per[ \t]?cent)")
+_SPACE_GROUPED = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?: [0-9]{3}){0,12} $")
+_UNREAD_TAIL = re.compile(r"[0-9]|[eE][-+]?[0-9]|/[ \t]{0,2}[0-9]")
+# The answer was written as a percentage: "%", "\%", "percent" right after its first numeral.
+_PERCENT_AFTER = re.compile(r"[^0-9]{0,40}?[0-9][0-9,.]{0,60}[ \t]{0,2}(?:\\?%|per[ \t]?cent)")
 
 
 def _segment_value(segment: str, *, clean: bool) -> tuple[str, str] | None:
@@ -87,57 +95,10 @@ def _segment_value(segment: str, *, clean: bool) -> tuple[str, str] | None:
         return None
     if rest[:1] in ("+", "*", "\u00d7", "\u00f7", "^") or rest[:2] in ("- ", "/ "):
         return None  # an expression ("3 + 4"), not a value
+    if _UNREAD_TAIL.match(rest):
+        return None  # a numeral the reader could not take whole: "5e999", "1/" + 41 digits
     value = _canonical(number)
     return (value, segment.strip(_RAW_TRIM)) if value is not None else None
-
-
-def _lowered(text: str) -> str:
-    low = text.lower()
-    if len(low) != len(text):  # U+0130 is the one character whose lower() grows
-        low = text.replace("\u0130", "i").lower()
-    return low
-
-
-def _rfind_all(low: str, word: str) -> list[int]:
-    positions: list[int] = []
-    end = len(low)
-    while len(positions) < _FIND_LIMIT:
-        end = low.rfind(word, 0, end)
-        if end < 0:
-            break
-        positions.append(end)
-    return positions
-
-
-def _find_markers(text: str) -> list[tuple[int, str, int]]:
-    """(position, marker name, where its answer starts) for each candidate strict marker."""
-    low = _lowered(text)
-    found: list[tuple[int, str, int]] = []
-    if "####" in low:  # `in` checks first: most responses carry one or two marker kinds
-        found += [(i, "####", i + 4) for i in _rfind_all(low, "####")]
-    for word in ("\\boxed", "\\fbox") if "\\" in low else ():
-        for i in _rfind_all(low, word):
-            j = i + len(word)
-            while j < len(low) and j < i + len(word) + 3 and low[j] in " \t":
-                j += 1
-            if low.startswith("{", j):
-                found.append((i, "boxed", j + 1))
-    for i in _rfind_all(low, "answer") if "answer" in low else ():
-        end = i + 6
-        if low.startswith(">", end) and low.startswith("<", i - 1):
-            found.append((i - 1, "answer_tag", end + 1))
-        elif m := _AFTER_IS.match(low, end):  # "the (final) answer is", "answer is"
-            found.append((i, "the_answer_is", m.end()))
-        elif _FINAL_BEFORE.search(low, max(0, i - 10), i):
-            found.append((i, "final_answer", end))
-        elif m := _COLON_AFTER.match(low, end):
-            found.append((i, "answer_colon", m.end()))
-    for word in ("a:", "a\uff1a") if "a:" in low or "a\uff1a" in low else ():
-        for i in _rfind_all(low, word):
-            if _LINE_START_BEFORE.search(low, max(0, i - 12), i):
-                found.append((i, "a_colon", i + 2))
-    found.sort(reverse=True)
-    return found
 
 
 def _only_number(segment: str) -> tuple[str, str] | None:
@@ -206,10 +167,21 @@ def _last_number(text: str) -> tuple[str, str] | None:
         window *= 8
     if last is None:
         return None
+    raw, end = last.group().strip(), last.end()
+    if text[end : end + 1].isdigit():
+        return None  # a numeral longer than the reader takes ("1/" + 41 digits): not a number
+    if _PERCENT_NEXT.match(text, end):
+        raw += "%"
+    whole = last.group("int")
+    if len(whole) == 3 and not (last.group("dec") or last.group("den")):
+        grouped = _SPACE_GROUPED.search(text, max(0, last.start() - 60), last.start())
+        if grouped:  # "1 000 000": a space as the thousands separator (SI style)
+            spaced = _canonical(Fraction((grouped.group() + whole).replace(" ", "")))
+            return (spaced, grouped.group() + raw) if spaced is not None else None
     if not last.group("neg") and not last.group("den"):
         plain = _plain_value(last.group())
         if plain is not None:
-            return plain, last.group().strip()
+            return plain, raw
     value = _numeral_value(last.group("int"), last.group("dec"), last.group("den"), last=True)
     if value is None:
         return None
@@ -218,7 +190,7 @@ def _last_number(text: str) -> tuple[str, str] | None:
         if not (before.isalnum() or before == ")"):  # "10-5" is a subtraction, not -5
             value = -value
     canonical = _canonical(value)
-    return (canonical, last.group().strip()) if canonical is not None else None
+    return (canonical, raw) if canonical is not None else None
 
 
 def _extract(text: str, flexible: bool) -> Extraction | None:
@@ -226,28 +198,60 @@ def _extract(text: str, flexible: bool) -> Extraction | None:
         found = _marker_segment(text, name, start)
         if found is None:
             continue
-        segment, clean = found
+        segment, clean = rewrite_numbers(found[0]), found[1]
         parsed = _segment_value(segment, clean=clean)
         if parsed is None and name in ("boxed", "answer_tag", "final_answer"):
             # Prose with one numeral: "\boxed{\text{Janet makes } 18}", "Final answer: She has 18."
             cut = _SENTENCE_END.search(segment) if name == "final_answer" else None
             parsed = _only_number(segment[: cut.start()] if cut else segment)
         if parsed is not None:
-            return Extraction(value=parsed[0], raw=parsed[1], strategy="strict", marker=name)
+            percent = _PERCENT_AFTER.match(parsed[1]) is not None
+            return Extraction(parsed[0], parsed[1], "strict", name, percent)
     if not flexible:
         return None
-    last = _last_number(text)
+    last = _last_number(_rewritten_tail(text))
     if last is None:
         return None
-    return Extraction(value=last[0], raw=last[1], strategy="flexible", marker="last_number")
+    return Extraction(last[0], last[1], "flexible", "last_number", last[1].endswith("%"))
 
 
-def extract_answer(text: str, *, flexible: bool = True) -> Extraction | None:
+def _rewritten_tail(text: str) -> str:
+    """The text whose last number is read, with number forms rewritten (_textforms).
+
+    Only the last _TAIL characters are rewritten, which bounds the cost on adversarial text; a
+    response whose tail holds no digit keeps the rest as written.
+    """
+    if len(text) <= _TAIL:
+        return rewrite_numbers(text)
+    cut = len(text) - _TAIL
+    space = text.rfind(" ", cut - 64, cut)  # do not split a numeral at the window's edge
+    cut = space + 1 if space >= 0 else cut
+    return text[:cut] + rewrite_numbers(text[cut:])
+
+
+def _answer_region(text: str, think: bool) -> str:
+    """The part of a response that may hold its answer: never the inside of a think block.
+
+    After the last ``</think>`` when there is one; otherwise the text before an unclosed
+    ``<think>``. With ``think`` (the prompt opened the block), a response without ``</think>`` is
+    all thinking and has no answer region.
+    """
+    close = text.rfind(THINK_CLOSE)
+    if close >= 0:
+        text = text[close + len(THINK_CLOSE) :]
+    elif think:
+        return ""
+    opened = text.find(THINK_OPEN)
+    return text[:opened] if opened >= 0 else text
+
+
+def extract_answer(text: str, *, flexible: bool = True, think: bool = False) -> Extraction | None:
     """The answer a response commits to: the last strict marker with a value, else the last number.
 
-    Text after an end-of-turn token is not part of the response. When the reasoning is closed
-    with </think>, the answer is looked for after it first: markers inside the thinking are
-    drafts ("the answer is 20? no...").
+    Text after an end-of-turn token is not part of the response, and neither is thinking: an
+    answer that appears only inside ``<think>…</think>`` (closed or not) is a draft, so the response
+    has no answer. Pass ``think=True`` when the prompt itself opened ``<think>`` (``reasoneval run``,
+    GRPO): a response that never writes ``</think>`` is then all thinking.
     """
     if not text:
         return None
@@ -255,12 +259,9 @@ def extract_answer(text: str, *, flexible: bool = True) -> Extraction | None:
         cut = text.find(stop)
         if cut >= 0:
             text = text[:cut]
-    close = text.rfind(THINK_CLOSE)
-    if close >= 0:
-        after = _extract(text[close + len(THINK_CLOSE) :], flexible)
-        if after is not None:
-            return after
-    return _extract(text, flexible)
+    if "think>" in text or think:
+        text = _answer_region(text, think)
+    return _extract(text, flexible) if text else None
 
 
 def parse_gold(gold: str) -> str | None:
@@ -289,9 +290,24 @@ def is_equivalent(pred: str | None, gold: str | None, *, rel_tol: float = 1e-6) 
     return math.isclose(float(fa), float(fb), rel_tol=rel_tol, abs_tol=1e-12)
 
 
-def score_response(response: str, gold: str) -> tuple[Extraction | None, bool]:
-    """Extraction and correctness against a raw or bare gold answer."""
-    extraction = extract_answer(response)
+def score_response(
+    response: str, gold: str, *, think: bool = False, percent: PercentMode = "number"
+) -> tuple[Extraction | None, bool]:
+    """Extraction and correctness against a raw or bare gold answer.
+
+    ``percent``: "number" (GSM8K's convention, the default) reads "33.5%" as 33.5; "fraction" reads
+    it as 0.335 (and a gold "33.5%" likewise); "either" accepts both readings of the response.
+    """
+    extraction = extract_answer(response, think=think)
     if extraction is None:
         return None, False
-    return extraction, is_equivalent(extraction.value, parse_gold(gold))
+    target = parse_gold(gold)
+    value = extraction.value
+    if percent != "number" and extraction.percent:
+        as_fraction = _canonical(Fraction(value) / 100)
+        if percent == "either" and is_equivalent(value, target):
+            return extraction, True
+        value = as_fraction or value
+    if percent == "fraction" and target is not None and _PERCENT_AFTER.match(gold.rpartition("####")[2]):
+        target = _canonical(Fraction(target) / 100)
+    return extraction, is_equivalent(value, target)

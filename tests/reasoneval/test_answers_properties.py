@@ -147,6 +147,10 @@ FRAGMENTS = st.sampled_from(
         "\n",
         " ",
         "9" * 50,
+        # the number forms of issue 15: each has its own rewrite over the text
+        "\\,", "{,}", ",\\! ", "\\tfrac", "\u00bd", "2\u2153", "e5", "E-3", " \\times 10^{",
+        "\u00a0", "\u202f", "\uff11", "\u7b54\u6848\uff1a", "\u4e00\u767e", "<think>", "</think>",
+        "R\u00e9ponse : ", "%", "+", " 000",
     ]
 )
 CHUNK = st.lists(st.one_of(st.text(max_size=40), FRAGMENTS), max_size=40).map("".join)
