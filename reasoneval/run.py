@@ -270,7 +270,8 @@ def _score(
         count = cfg.sampling.n if r.variant == ORIGINAL else 1
         for i, comp in enumerate(completions[:count]):
             gen = Generation(r.id, r.variant, i, r.prompt, prompt_hash(r.prompt), comp)
-            extraction, correct = score_response(comp.text, r.gold)
+            # Every prompt ends in the <think> priming: an answer must follow </think>.
+            extraction, correct = score_response(comp.text, r.gold, think=True)
             samples.append(
                 ScoredSample(
                     gen,

@@ -15,9 +15,13 @@ MAX_FORMAT_WEIGHT = 0.2
 
 
 def accuracy_reward(completions: list[str], final_answer: list[str], **_: Any) -> list[float]:
-    """1.0 when the answer ``reasoneval`` extracts equals the gold answer, else 0.0."""
+    """1.0 when the answer ``reasoneval`` extracts equals the gold answer, else 0.0.
+
+    The prompt opens ``<think>``, so an answer written only inside the thinking earns nothing,
+    as in evaluation (``think=True``).
+    """
     return [
-        1.0 if score_response(text, gold)[1] else 0.0
+        1.0 if score_response(text, gold, think=True)[1] else 0.0
         for text, gold in zip(completions, final_answer, strict=True)
     ]
 

@@ -145,7 +145,10 @@ def test_k_samples_give_pass_at_k_and_majority_vote(
     script = {0: ["r", "w", "w"], 1: ["r", "r", "r"], 2: ["w", "r", "r"]}
     use_backend(
         monkeypatch,
-        ScriptedBackend(lambda item, s: f"#### {GOLD[item] if script[item][s] == 'r' else '999'}"),
+        ScriptedBackend(
+            # the prompt opened <think>: an answer counts only after </think>
+            lambda item, s: f"</think>\n#### {GOLD[item] if script[item][s] == 'r' else '999'}"
+        ),
     )
     out = tmp_path / "out"
     assert (

@@ -22,6 +22,12 @@ def test_accuracy_uses_reasoneval_equivalence() -> None:
     ]
 
 
+def test_accuracy_pays_nothing_for_an_answer_left_inside_the_thinking() -> None:
+    # The prompt opened <think>: without </think>, all of the completion is thinking.
+    completions = ["3+4=7\n#### 7", "3+4=7 so #### 7\n</think>\n", "3+4=7\n</think>\n#### 7"]
+    assert accuracy_reward(completions, final_answer=["7", "7", "7"]) == [0.0, 0.0, 1.0]
+
+
 @pytest.mark.parametrize(
     ("completion", "ok"),
     [
