@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from reasoneval.answers import extract_answer, is_equivalent, parse_gold
+from reasoneval.answers import PercentMode, parse_gold, score_response
 from reasoneval.artifacts import read_jsonl, write_jsonl_atomic
 from reasoneval.errors import InputError
 from reasoneval.stats import wilson_interval
@@ -28,13 +28,16 @@ class ScoreSummary:
     invalid_rate: float
     strict: int  # answers found by an explicit final-answer marker
     flexible: int  # answers found only as the last number
+    unscorable: int = 0  # rows whose gold has no numeric answer: kept, not counted in n
 
     def text(self) -> str:
+        skipped = (f"\nunscorable rows {self.unscorable} (gold has no numeric answer; "
+                   "see each row's 'unscorable')" if self.unscorable else "")
         return (
             f"accuracy {100 * self.accuracy:.2f}% ({self.correct}/{self.n}), "
             f"95% Wilson CI [{100 * self.ci_low:.2f}, {100 * self.ci_high:.2f}]\n"
             f"invalid answers {100 * self.invalid_rate:.2f}% ({self.invalid}/{self.n}); "
-            f"extracted by marker {self.strict}, by last number {self.flexible}"
+            f"extracted by marker {self.strict}, by last number {self.flexible}{skipped}"
         )
 
 
@@ -55,27 +58,38 @@ def score_rows(
     response_field: str,
     gold_field: str,
     id_field: str | None = None,
+    think: bool = False,
+    percent: PercentMode = "number",
+    strict_gold: bool = False,
 ) -> tuple[list[dict[str, Any]], ScoreSummary]:
     """Each row plus ``extracted``, ``strategy`` and ``correct``; and the summary over all rows.
 
     With ``id_field`` the row also gets ``id`` (its value as a string), which `compare` matches on.
+    A row whose gold has no numeric answer is kept with ``correct: null`` and its reason in
+    ``unscorable``, and left out of the accuracy; ``strict_gold`` makes it an input error instead.
+    ``think``: the responses continue a prompt that opened ``<think>`` (see extract_answer).
     """
     scored: list[dict[str, Any]] = []
-    correct = invalid = strict = 0
+    correct = invalid = strict = unscorable = 0
     for index, row in enumerate(rows, 1):
         response = _field(row, response_field, index, nullable=True)
         gold_text = _field(row, gold_field, index)
         gold = parse_gold(gold_text)
         if gold is None:
-            raise InputError(f"row {index}: gold {gold_text[-60:]!r} has no numeric answer")
+            reason = f"gold {gold_text[-60:]!r} has no numeric answer"
+            if strict_gold:
+                raise InputError(f"row {index}: {reason}")
+            scored.append({**row, "extracted": None, "strategy": None, "correct": None,
+                           "unscorable": reason})
+            unscorable += 1
+            continue
         out = dict(row)
         if id_field is not None:
             item_id = _field(row, id_field, index)
             if "id" in row and str(row["id"]) != item_id:
                 raise InputError(f"row {index}: has an 'id' that differs from {id_field!r}")
             out["id"] = item_id
-        extraction = extract_answer(response)
-        is_correct = extraction is not None and is_equivalent(extraction.value, gold)
+        extraction, is_correct = score_response(response, gold_text, think=think, percent=percent)
         out["extracted"] = extraction.value if extraction else None
         out["strategy"] = extraction.strategy if extraction else None
         out["correct"] = is_correct
@@ -83,9 +97,10 @@ def score_rows(
         correct += is_correct
         invalid += extraction is None
         strict += extraction is not None and extraction.strategy == "strict"
-    n = len(scored)
+    n = len(scored) - unscorable
     if n == 0:
-        raise InputError("no rows to score")
+        raise InputError("no rows to score" if not unscorable else
+                         f"no scorable rows: each of the {unscorable} golds has no numeric answer")
     lo, hi = wilson_interval(correct, n)
     summary = ScoreSummary(
         n=n,
@@ -97,6 +112,7 @@ def score_rows(
         invalid_rate=invalid / n,
         strict=strict,
         flexible=n - invalid - strict,
+        unscorable=unscorable,
     )
     return scored, summary
 
@@ -115,6 +131,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--finish-field", default="finish_reason", help="stop/length per row")
     parser.add_argument("--seed", type=int, default=0, help="seed for the traces bootstrap")
+    parser.add_argument(
+        "--think", action="store_true",
+        help="the responses continue a prompt that opened <think> (as `reasoneval run` primes): "
+        "a response without </think> has no answer, and traces checks the tags",
+    )
+    parser.add_argument("--question-field", help="question text per row, for the traces checks")
+    parser.add_argument(
+        "--percent", choices=("number", "fraction", "either"), default="number",
+        help="how '33.5%%' compares with a gold: as 33.5 (GSM8K's convention), as 0.335, or either",
+    )
+    parser.add_argument(
+        "--strict", action="store_true",
+        help="exit 2 on a gold with no numeric answer (default: that row is unscorable)",
+    )
 
 
 SCORE_LAYERS = ("accuracy", "traces")  # the layers that need no generation
@@ -132,35 +162,45 @@ def _parse_score_layers(text: str) -> tuple[str, ...]:
 def _traces(scored: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
     """Run the traces layer over scored rows; each row gains its ``trace`` object in place."""
     from reasoneval.answers import parse_gold as gold_of
-    from reasoneval.layers.traces import traces_for_rows
+    from reasoneval.layers.traces import TracesConfig, traces_for_rows
     from reasoneval.prompting import THINK_OPEN
     from reasoneval.records import Problem
 
-    rows, problems = [], []
+    rows, problems, kept = [], [], []
     for index, row in enumerate(scored):
+        if row["correct"] is None:
+            continue  # unscorable: no gold to judge the trace against
         item_id = str(row.get("id", index))
+        question = str(row.get(args.question_field) or "") if args.question_field else ""
         gold_text = str(row[args.gold_field])
         # A raw GSM8K answer doubles as the gold solution the step-count check compares with.
         solution = gold_text if "####" in gold_text else None
-        problems.append(Problem(id=item_id, question="", gold=gold_of(gold_text) or "",
+        problems.append(Problem(id=item_id, question=question, gold=gold_of(gold_text) or "",
                                 solution=solution))
+        kept.append(row)
         # Saved outputs may carry the opening <think> that a primed prompt would have held.
         response = str(row[args.response_field] or "").lstrip().removeprefix(THINK_OPEN)
         rows.append({"id": item_id, "response": response,
                      "finish_reason": row.get(args.finish_field) or "stop",
                      "extracted": row["extracted"], "correct": row["correct"],
                      "sample_index": index})
-    result = traces_for_rows(rows, problems, seed=args.seed)
-    for index, (row, trace_row) in enumerate(zip(scored, rows, strict=True)):
-        row.update(result.per_sample[(trace_row["id"], "original", index)])
-    return {name: asdict(metric) for name, metric in result.metrics.items()}
+    config = TracesConfig(think=args.think)
+    result = traces_for_rows(rows, problems, config=config, seed=args.seed)
+    for row, trace_row in zip(kept, rows, strict=True):
+        row.update(result.per_sample[(trace_row["id"], "original", trace_row["sample_index"])])
+    out = {name: asdict(metric) for name, metric in result.metrics.items()}
+    out["not_applicable"] = result.details["not_applicable"]
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
     layers = _parse_score_layers(args.layers)
     rows = read_jsonl(args.file)
+    if args.question_field and rows and args.question_field not in rows[0]:
+        raise InputError(f"row 1: missing field {args.question_field!r} (--question-field)")
     scored, summary = score_rows(
-        rows, response_field=args.response_field, gold_field=args.gold_field, id_field=args.id_field
+        rows, response_field=args.response_field, gold_field=args.gold_field,
+        id_field=args.id_field, think=args.think, percent=args.percent, strict_gold=args.strict,
     )
     traces = _traces(scored, args) if "traces" in layers else None
     write_jsonl_atomic(args.out, scored)
@@ -172,7 +212,23 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(summary.text())
     if traces is not None:
-        rates = {k: v["value"] for k, v in traces.items() if k.startswith("error_rate.")}
-        print("traces: " + ", ".join(f"{k.removeprefix('error_rate.')} {100 * v:.1f}%"
-                                     for k, v in sorted(rates.items())))
+        print(_traces_text(traces))
     return 0
+
+
+def _traces_text(traces: Mapping[str, Any]) -> str:
+    rates = {k: v["value"] for k, v in traces.items() if k.startswith("error_rate.")}
+    lines = ["traces: " + ", ".join(f"{k.removeprefix('error_rate.')} {100 * v:.1f}%"
+                                    for k, v in sorted(rates.items()))]
+    lines += [f"traces: {flag} not applicable: {why}"
+              for flag, why in traces["not_applicable"].items()]
+    explained = traces["explained"]
+    flag_auc = {k.removeprefix("auroc.flag."): v["value"] for k, v in traces.items()
+                if k.startswith("auroc.flag.")}
+    length = traces.get("auroc.length", {}).get("value")
+    lines.append(
+        f"explained: {100 * explained['value']:.1f}% of {explained['n']} wrong answers carry a flag; "
+        "AUROC for a wrong answer: " + ", ".join(f"{f} {v:.3f}" for f, v in flag_auc.items())
+        + (f"; response length (baseline) {length:.3f}" if length is not None else "")
+    )
+    return "\n".join(lines)

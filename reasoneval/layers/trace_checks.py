@@ -12,29 +12,33 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 from reasoneval.answers import is_equivalent, normalize
 from reasoneval.layers.arithmetic import Equation, check_arithmetic
+from reasoneval.layers.grounding import DEFAULT_CONSTANTS, ungrounded_operands
 from reasoneval.prompting import THINK_CLOSE, THINK_OPEN
 
 ErrorType = Literal[
-    "extraction", "truncation", "looping", "tags", "language", "arithmetic", "inconsistent", "none"
+    "extraction", "truncation", "looping", "tags", "language", "arithmetic", "grounding",
+    "inconsistent", "none",
 ]
 # The order a sample's single error_type is chosen in: the first check that fires wins. Earlier
 # failures make later checks meaningless (a cut-off trace has no final step to be consistent).
 PRECEDENCE: tuple[ErrorType, ...] = (
-    "extraction", "truncation", "looping", "tags", "language", "arithmetic", "inconsistent",
+    "extraction", "truncation", "looping", "tags", "language", "arithmetic", "grounding",
+    "inconsistent",
 )
 # The flag behind each error type.
 ERROR_FLAG: dict[ErrorType, str] = {
     "extraction": "missing_answer", "truncation": "truncated", "looping": "looping",
     "tags": "tags_malformed", "language": "language_mixed", "arithmetic": "arithmetic_error",
-    "inconsistent": "inconsistent",
+    "grounding": "ungrounded", "inconsistent": "inconsistent",
 }
 FLAGS = (
     "missing_answer", "truncated", "looping", "tags_malformed", "language_mixed",
-    "arithmetic_error", "inconsistent", "step_count_off",
+    "arithmetic_error", "ungrounded", "inconsistent", "step_count_off",
 )
 
 
@@ -58,6 +62,11 @@ class TracesConfig:
     # lines, and small models pad with restatements, hence the wider upper bound).
     step_ratio_low: float = 0.5
     step_ratio_high: float = 3.0
+    # The prompt opened <think> (``reasoneval run`` always does; ``score --think``). Only then can
+    # the tags be malformed: a file from lm-eval or a non-thinking model has no think block.
+    think: bool = True
+    # Operands that need no source (grounding.py; calibrated on GSM8K train gold solutions).
+    constants: tuple[Fraction, ...] = DEFAULT_CONSTANTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +77,7 @@ class Trace:
     tags_malformed: bool
     language_mixed: bool
     arithmetic_error: bool
+    ungrounded: bool
     inconsistent: bool
     step_count_off: bool
     error_type: ErrorType
@@ -79,6 +89,7 @@ class Trace:
     foreign_share: float
     steps: int
     gold_steps: int | None
+    ungrounded_operands: tuple[str, ...] = ()  # the first few, as written
 
     def flags(self) -> dict[str, bool]:
         return {name: bool(getattr(self, name)) for name in FLAGS}
@@ -169,14 +180,17 @@ def trace_sample(
     gold_steps = gold_step_count(gold_solution) if gold_solution else None
     repeats = max_repeated_line(reasoning, config.min_line_chars)
     repetition = repetition_ratio(response, config.ngram, config.min_ngrams)
+    # Without the question there is nothing to ground against: the check does not apply.
+    ungrounded = ungrounded_operands(equations, question, reasoning, config.constants) if question else []
     flags = {
         "missing_answer": extracted is None,
         "truncated": finish_reason == "length",
         "looping": repetition >= config.max_repetition or repeats >= config.max_line_repeats,
-        "tags_malformed": tags_malformed(response),
+        "tags_malformed": config.think and tags_malformed(response),
         "language_mixed": question_share < config.max_foreign_share
         and n_foreign >= config.min_foreign_letters and share >= config.max_foreign_share,
         "arithmetic_error": bool(bad),
+        "ungrounded": bool(ungrounded),
         "inconsistent": extracted is not None and bool(final_values)
         and not _consistent(extracted, final_values),
         "step_count_off": gold_steps is not None and gold_steps > 0 and not (
@@ -188,4 +202,5 @@ def trace_sample(
         **flags, error_type=error_type, n_equations=len(equations), bad_equations=tuple(bad[:3]),
         last_value=last_value, repetition=round(repetition, 4), max_line_repeats=repeats,
         foreign_share=round(share, 4), steps=steps, gold_steps=gold_steps,
+        ungrounded_operands=tuple(ungrounded[:3]),
     )

@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 
 from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
 from reasoneval.layers.measures import auroc, auroc_gain_ci, wilson_metric
-from reasoneval.layers.sections import heading, html_table, paragraph
 from reasoneval.layers.trace_checks import (
+    ERROR_FLAG,
     FLAGS,
     PRECEDENCE,
     Trace,
@@ -32,6 +32,7 @@ from reasoneval.layers.trace_checks import (
     gold_step_count,
     trace_sample,
 )
+from reasoneval.layers.traces_html import traces_html
 from reasoneval.records import Problem, ScoredSample
 
 __all__ = ["Trace", "TracesConfig", "TracesLayer", "trace_sample", "traces_for_rows"]
@@ -39,6 +40,7 @@ __all__ = ["Trace", "TracesConfig", "TracesLayer", "trace_sample", "traces_for_r
 ORIGINAL = "original"
 N_BOOT = 1000
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_ANNOTATION = re.compile(r"<<[^<>]{0,200}>>")
 _OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 
 
@@ -77,7 +79,8 @@ class TracesLayer:
             length = g.completion.completion_tokens or len(g.completion.text)
             rows.append(_Row(g.id, s.correct, length, trace))
             per_sample[(g.id, g.variant, g.sample_index)] = {"trace": asdict(trace)}
-        return summarize(rows, by_id, per_sample, seed=ctx.seed, n_boot=self.n_boot)
+        return summarize(rows, by_id, per_sample, seed=ctx.seed, n_boot=self.n_boot,
+                         not_applicable=not_applicable(self.traces_config, problems))
 
 
 def traces_for_rows(
@@ -110,7 +113,18 @@ def traces_for_rows(
         per_sample[(str(row["id"]), variant, int(row.get("sample_index") or 0))] = {
             "trace": asdict(trace)
         }
-    return summarize(out, by_id, per_sample, seed=seed, n_boot=n_boot)
+    return summarize(out, by_id, per_sample, seed=seed, n_boot=n_boot,
+                     not_applicable=not_applicable(config, problems))
+
+
+def not_applicable(config: TracesConfig, problems: Sequence[Problem]) -> dict[str, str]:
+    """Flags that cannot be judged on this run, with the reason the report shows."""
+    out = {}
+    if not config.think:
+        out["tags_malformed"] = "the prompt did not open <think> (reasoneval score --think)"
+    if not any(p.question for p in problems):
+        out["ungrounded"] = "no question text (reasoneval score --question-field)"
+    return out
 
 
 def problem_features(p: Problem | None) -> dict[str, list[str]]:
@@ -131,17 +145,30 @@ def problem_features(p: Problem | None) -> dict[str, list[str]]:
 def summarize(
     rows: Sequence[_Row], problems: Mapping[str, Problem],
     per_sample: Mapping[tuple[str, str, int], Mapping[str, Any]], *, seed: int, n_boot: int,
+    not_applicable: Mapping[str, str] | None = None,
 ) -> LayerResult:
     n = len(rows)
     types = Counter(r.trace.error_type for r in rows)
+    skipped = dict(not_applicable or {})
     metrics: dict[str, Metric] = {
-        f"error_rate.{t}": wilson_metric(types[t], n, higher_is_better=False) for t in PRECEDENCE
+        f"error_rate.{t}": wilson_metric(types[t], n, higher_is_better=False)
+        for t in PRECEDENCE if ERROR_FLAG[t] not in skipped
     }
     metrics["clean_rate"] = wilson_metric(types["none"], n, higher_is_better=True)
-    for flag in FLAGS:
-        k = sum(r.trace.flags()[flag] for r in rows)
-        metrics[f"flag_rate.{flag}"] = wilson_metric(k, n, higher_is_better=False)
     wrong = [not r.correct for r in rows]
+    flag_auroc: dict[str, float | None] = {}
+    for flag in FLAGS:
+        if flag in skipped:
+            continue
+        on = [r.trace.flags()[flag] for r in rows]
+        metrics[f"flag_rate.{flag}"] = wilson_metric(sum(on), n, higher_is_better=False)
+        area = flag_auroc[flag] = auroc([float(x) for x in on], wrong)
+        if area is not None:
+            metrics[f"auroc.flag.{flag}"] = Metric(area, n=n)
+    # "Explained": the share of wrong answers that carry at least one flag.
+    n_wrong = sum(wrong)
+    explained = sum(any(r.trace.flags().values()) for r in rows if not r.correct)
+    metrics["explained"] = wilson_metric(explained, n_wrong, higher_is_better=True)
     informativeness = _informativeness(rows)
     flag_score = [float(sum(r.trace.flags().values())) for r in rows]
     length_score = [float(r.length) for r in rows]
@@ -164,9 +191,12 @@ def summarize(
         "error_types": {t: types[t] for t in (*PRECEDENCE, "none")},
         "informativeness": informativeness,
         "auroc": auc,
+        "flag_auroc": flag_auroc,
+        "explained": {"wrong": n_wrong, "flagged": explained},
+        "not_applicable": skipped,
         "clusters": _clusters(rows, problems),
     }
-    return LayerResult("traces", metrics, details, per_sample, _html(metrics, details))
+    return LayerResult("traces", metrics, details, per_sample, traces_html(metrics, details))
 
 
 def _informativeness(rows: Sequence[_Row]) -> dict[str, dict[str, Any]]:
@@ -207,42 +237,6 @@ def _clusters(rows: Sequence[_Row], problems: Mapping[str, Problem]) -> list[dic
     return out
 
 
-def _html(metrics: Mapping[str, Metric], details: Mapping[str, Any]) -> str:
-    from reasoneval.report import svg_interval_chart
-
-    rates = [(f"error: {t}", metrics[f"error_rate.{t}"].value, metrics[f"error_rate.{t}"].lo,
-              metrics[f"error_rate.{t}"].hi) for t in PRECEDENCE]
-    info = details["informativeness"]
-    auc = details["auroc"]
-    parts = [
-        heading("Reasoning traces"),
-        paragraph(f"{details['n_samples']} original samples; one error type each, by precedence "
-                  + " > ".join(PRECEDENCE) + "."),
-        svg_interval_chart(rates, title="Error type rates (95% Wilson interval)"),
-        html_table(["flag", "flagged", "wrong when flagged", "unflagged", "wrong when unflagged"],
-                   [(f, v["flagged"], v["wrong_rate_flagged"], v["unflagged"],
-                     v["wrong_rate_unflagged"]) for f, v in info.items()],
-                   caption="How informative each flag is"),
-        paragraph(f"AUROC for predicting a wrong answer: flag count {_fmt(auc['flags'])}, "
-                  f"response length (baseline) {_fmt(auc['length'])}; gain 95% interval "
-                  f"{_fmt_ci(auc['gain_ci'])}."),
-        html_table(["feature", "bucket", "samples", "wrong rate", "lo", "hi", "error types"],
-                   [(c["feature"], c["bucket"], c["n"], c["wrong_rate"], c["lo"], c["hi"],
-                     ", ".join(f"{k}: {v}" for k, v in c["error_types"].items()))
-                    for c in details["clusters"]],
-                   caption="Failure clusters by problem feature"),
-    ]
-    return "".join(parts)
-
-
-def _fmt(x: float | None) -> str:
-    return "undefined" if x is None else f"{x:.3f}"
-
-
-def _fmt_ci(ci: tuple[float, float] | None) -> str:
-    return "undefined" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
-
-
 def gold_calibration(rows: Sequence[Mapping[str, str]]) -> dict[str, int]:
     """How often each flag fires on GSM8K gold solutions written as a well-formed response."""
     from reasoneval.answers import parse_gold
@@ -253,7 +247,12 @@ def gold_calibration(rows: Sequence[Mapping[str, str]]) -> dict[str, int]:
         response = f"{reasoning.strip()}\n</think>\n#### {answer.strip()}"
         trace = trace_sample(response, "stop", parse_gold(row["answer"]), row["answer"],
                              question=row["question"])
-        counts.update(f for f, on in trace.flags().items() if on)
+        counts.update(f for f, on in trace.flags().items() if on and f != "ungrounded")
+        # Grounding is measured with the <<a*b=c>> annotations cut out, as a model writes: an
+        # annotation restates its inline step and would make every operand look grounded.
+        bare = _ANNOTATION.sub("", response)
+        counts["ungrounded"] += trace_sample(bare, "stop", parse_gold(row["answer"]), None,
+                                             question=row["question"]).ungrounded
     return {"solutions": len(rows), **{f: counts[f] for f in FLAGS}}
 
 

@@ -1,0 +1,53 @@
+"""The traces layer's section of the HTML report: error rates, flags, AUROC, clusters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reasoneval.layers.base import Metric
+from reasoneval.layers.sections import heading, html_table, paragraph
+from reasoneval.layers.trace_checks import PRECEDENCE
+
+
+def traces_html(metrics: Mapping[str, Metric], details: Mapping[str, Any]) -> str:
+    from reasoneval.report import svg_interval_chart
+
+    rates = [(f"error: {t}", metrics[f"error_rate.{t}"].value, metrics[f"error_rate.{t}"].lo,
+              metrics[f"error_rate.{t}"].hi) for t in PRECEDENCE if f"error_rate.{t}" in metrics]
+    flag_auc = details["flag_auroc"]
+    explained = details["explained"]
+    skipped = "; ".join(f"{f}: not applicable, {why}" for f, why in details["not_applicable"].items())
+    info = details["informativeness"]
+    auc = details["auroc"]
+    parts = [
+        heading("Reasoning traces"),
+        paragraph(f"{details['n_samples']} original samples; one error type each, by precedence "
+                  + " > ".join(PRECEDENCE) + "."),
+        svg_interval_chart(rates, title="Error type rates (95% Wilson interval)"),
+        html_table(["flag", "flagged", "wrong when flagged", "unflagged", "wrong when unflagged",
+                    "AUROC (wrong answer)"],
+                   [(f, v["flagged"], v["wrong_rate_flagged"], v["unflagged"],
+                     v["wrong_rate_unflagged"], _fmt(flag_auc.get(f))) for f, v in info.items()
+                    if f not in details["not_applicable"]],
+                   caption="How informative each flag is"),
+        paragraph(f"Explained: {explained['flagged']} of {explained['wrong']} wrong answers "
+                  f"carry at least one flag. {skipped}"),
+        paragraph(f"AUROC for predicting a wrong answer: flag count {_fmt(auc['flags'])}, "
+                  f"response length (baseline) {_fmt(auc['length'])}; gain 95% interval "
+                  f"{_fmt_ci(auc['gain_ci'])}."),
+        html_table(["feature", "bucket", "samples", "wrong rate", "lo", "hi", "error types"],
+                   [(c["feature"], c["bucket"], c["n"], c["wrong_rate"], c["lo"], c["hi"],
+                     ", ".join(f"{k}: {v}" for k, v in c["error_types"].items()))
+                    for c in details["clusters"]],
+                   caption="Failure clusters by problem feature"),
+    ]
+    return "".join(parts)
+
+
+def _fmt(x: float | None) -> str:
+    return "undefined" if x is None else f"{x:.3f}"
+
+
+def _fmt_ci(ci: tuple[float, float] | None) -> str:
+    return "undefined" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
