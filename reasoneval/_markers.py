@@ -26,11 +26,16 @@ _FOREIGN_ANSWER = re.compile(
 
 
 def _has_foreign_marker(low: str) -> bool:
-    if "resp" in low or "ponse" in low or "antwort" in low or "risposta" in low:
-        return True
-    return not low.isascii() and (
-        "\u7b54" in low or "\u043e\u0442\u0432\u0435\u0442" in low or "\uc815\ub2f5" in low
-    )
+    # Substring checks (fast C scans) first: the regex runs only on a likely hit.
+    for word in ("reponse", "respuesta", "resposta", "risposta", "antwort"):
+        if word in low:
+            return True
+    if low.isascii():
+        return False
+    return any(word in low for word in ("r\u00e9ponse", "\u7b54", _OTVET, "\uc815\ub2f5"))
+
+
+_OTVET = "\u043e\u0442\u0432\u0435\u0442"
 
 
 def _lowered(text: str) -> str:
@@ -78,8 +83,12 @@ def _find_markers(text: str) -> list[tuple[int, str, int]]:
         for i in _rfind_all(low, word):
             if _LINE_START_BEFORE.search(low, max(0, i - 12), i):
                 found.append((i, "a_colon", i + 2))
-    if _has_foreign_marker(low):
-        scan_from = max(0, len(low) - _FOREIGN_SCAN)
+    # Another language's marker only matters after the last one found so far (the last wins).
+    scan_from = max(len(low) - _FOREIGN_SCAN, 0)
+    if found:
+        scan_from = max(scan_from, max(found)[0])
+    # A short tail (the usual case: the last marker sits near the end) goes straight to the regex.
+    if len(low) - scan_from < 64 or _has_foreign_marker(low[scan_from:] if scan_from else low):
         foreign = [
             (m.start(), "answer_colon", m.end()) for m in _FOREIGN_ANSWER.finditer(low, scan_from)
         ]

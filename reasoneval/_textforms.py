@@ -127,6 +127,6 @@ def rewrite_numbers(text: str) -> str:
             text = _LATEX_FRAC.sub(_frac, text)
     if "^" in text:
         text = _TIMES_TEN.sub(lambda m: _scaled(m.group(1), m.group(2) or m.group(3)), text)
-    if _E_HINT.search(text):
+    if ("e" in text or "E" in text) and _E_HINT.search(text):
         text = _E_NOTATION.sub(lambda m: _scaled(m.group(1), m.group(2)), text)
     return text

@@ -205,7 +205,8 @@ def _extract(text: str, flexible: bool) -> Extraction | None:
             cut = _SENTENCE_END.search(segment) if name == "final_answer" else None
             parsed = _only_number(segment[: cut.start()] if cut else segment)
         if parsed is not None:
-            percent = _PERCENT_AFTER.match(parsed[1]) is not None
+            raw = parsed[1]
+            percent = ("%" in raw or "cent" in raw) and _PERCENT_AFTER.match(raw) is not None
             return Extraction(parsed[0], parsed[1], "strict", name, percent)
     if not flexible:
         return None
