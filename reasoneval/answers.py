@@ -65,7 +65,7 @@ _RAW_TRIM = " \t\r\n*:_"
 _SENTENCE_END = re.compile(r"(?<!\\)[.!?](?:[ \t\n]|$)|[\n\u3002\uff01\uff1f]")  # and CJK full stops
 _PERCENT_NEXT = re.compile(r"[ \t]{0,2}(?:\\?%|per[ \t]?cent)")
 _SPACE_GROUPED = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?: [0-9]{3}){0,12} $")
-_UNREAD_TAIL = re.compile(r"[0-9]|[eE][-+]?[0-9]|/[ \t]{0,2}[0-9]")
+_UNREAD_TAIL = re.compile(r"[eE][-+]?[0-9]|/[ \t]{0,2}[0-9]")
 # The answer was written as a percentage: "%", "\%", "percent" right after its first numeral.
 _PERCENT_AFTER = re.compile(r"[^0-9]{0,40}?[0-9][0-9,.]{0,60}[ \t]{0,2}(?:\\?%|per[ \t]?cent)")
 

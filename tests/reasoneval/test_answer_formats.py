@@ -60,6 +60,8 @@ def value_of(text: str, *, think: bool = False) -> Fraction | None:
         ("Antwort: 7\nDas sind 2 mehr.", "7"),
         # A signed answer.
         ("#### +7", "7"),
+        # A number after the answer is not part of it ("3-packs" is a unit, not a digit group).
+        ("The answer is 5 3-packs.", "5"),
     ],
 )
 def test_modern_number_forms(text: str, expected: str) -> None:
