@@ -120,6 +120,7 @@ def test_two_runs_a_side_hand_computed() -> None:
     assert g.df == pytest.approx(2.0)
     assert g.ci_low == pytest.approx(0.25 - 4.302653 * math.sqrt(1 / 32))  # t(0.975, 2)
     assert not g.passed  # two seeds a side cannot show a 25-point gain on 4 items
+    assert "warning: the seed variance has only 2 df" in g.text()
     # run variance 1/32 minus residual / n = 1/32: none of the run spread is beyond item noise
     assert g.seed_variance_share == pytest.approx(0.0)
     # first samples: item 2 is 1/2 vs 1 (candidate), item 3 is 0 vs 1/2 (candidate)
@@ -214,7 +215,9 @@ def test_cli_groups_json_and_verdict_line(
     for key in ("baseline_seed_sd", "item_se", "seed_variance_share", "mde", "df"):
         assert isinstance(out[key], float)
     assert main([*argv, "--min-effect", "45"]) == 1
-    verdicts = [x for x in capsys.readouterr().out.splitlines() if x.startswith("verdict:")]
+    text = capsys.readouterr().out
+    assert "seed variance has only" not in text  # 3 runs a side: 4 df
+    verdicts = [x for x in text.splitlines() if x.startswith("verdict:")]
     assert verdicts == [verdicts[0]] and "FAIL: not shown superior" in verdicts[0]
     assert main(["compare", "--baseline", *cand, "--candidate", *base]) == 1  # a regression
 
