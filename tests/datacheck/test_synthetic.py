@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datacheck.arith import evaluate
+from reasoneval.arith import evaluate
 from datacheck.synthetic import (
     Difficulty,
     generate_synthetic,
