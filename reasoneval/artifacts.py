@@ -48,20 +48,24 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         raise
 
 
+def _check_creatable(out: Path, folder: Path) -> None:
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: {existing} is not a writable directory")
+
+
 def check_out_dir(path: Path) -> None:
     """--out names a directory this process can create or write; else one line, exit 2."""
     if path.exists() and not path.is_dir():
         raise InputError(f"--out {path} exists and is not a directory")
-    existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise InputError(f"--out {path}: {existing} is not a writable directory")
+    _check_creatable(path, path)
 
 
 def check_out_file(path: Path) -> None:
     """--out names a file this process can write; else one line, exit 2."""
     if path.is_dir():
         raise InputError(f"--out {path} is a directory; name the file to write")
-    check_out_dir(path.parent)
+    _check_creatable(path, path.parent)
 
 
 def write_jsonl_atomic(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> None:
