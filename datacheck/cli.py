@@ -67,7 +67,9 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="print tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", required=True)
-    clean = sub.add_parser("clean", help="check, decontaminate and deduplicate a dataset")
+    clean = sub.add_parser(
+        "clean", help="check, decontaminate and deduplicate a dataset", epilog=EXIT_CODES_HELP
+    )
     clean.add_argument("dataset", help="gsm8k, synthetic, or a path to a JSONL file")
     clean.add_argument("--out", type=Path, required=True)
     clean.add_argument(
@@ -92,7 +94,9 @@ def make_parser() -> argparse.ArgumentParser:
         "--max-contamination", type=int, help="gate: fail (exit 1) above this many train rows"
     )
     _dedup_options(clean)
-    dedup = sub.add_parser("dedup", help="MinHash near-duplicate clusters of one JSONL field")
+    dedup = sub.add_parser(
+        "dedup", help="MinHash near-duplicate clusters of one JSONL field", epilog=EXIT_CODES_HELP
+    )
     dedup.add_argument("file", type=Path)
     dedup.add_argument("--field", required=True)
     dedup.add_argument("--out", type=Path, required=True)

@@ -148,6 +148,10 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
         report = json.loads(report_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{report_path}: not valid JSON ({exc.msg})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # bytes, huge ints, nesting
+        raise InputError(f"{report_path}: not readable JSON ({type(exc).__name__})") from None
+    if not isinstance(report, dict):
+        raise InputError(f"{report_path}: expected a JSON object")
     return report, samples_path
 
 

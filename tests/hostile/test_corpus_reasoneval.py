@@ -277,3 +277,15 @@ def test_a_damaged_line_in_the_middle_of_the_resume_cache_is_regenerated(
     cache = GenerationCache(path)
     assert "k1" in cache and "k3" in cache and "k2" not in cache
     assert "1 damaged cache line" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("report", ["[" * 100_000, "9" * 5000, "[1, 2]", b"\xff"])
+def test_run_refuses_an_unreadable_baseline_report(
+    report: str | bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = tmp_path / "base"
+    write_lines(baseline / "samples.jsonl", [{"id": "0", "correct": True}])
+    write_lines(baseline / "report.json", [report])
+    result = invoke(main, ["run", str(_fake_model(tmp_path / "m")), "--out", str(tmp_path / "o"),
+                           "--baseline", str(baseline)], capsys)
+    assert result.code == 2 and "report.json" in result.line

@@ -102,7 +102,8 @@ _TIME_LIMIT_S = 0.05  # issue 14: evaluated or refused within 50 ms
     )
 )
 def test_any_short_expression_is_evaluated_or_refused_quickly(expression: str) -> None:
-    started = time.perf_counter()
+    # CPU time, not wall time: a loaded CI box must not fail the bound by waiting for a core.
+    started = time.process_time()
     with contextlib.suppress(UnsafeExpression, ZeroDivisionError):
         evaluate(expression)
-    assert time.perf_counter() - started < _TIME_LIMIT_S, expression
+    assert time.process_time() - started < _TIME_LIMIT_S, expression
