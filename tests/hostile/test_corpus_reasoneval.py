@@ -289,3 +289,20 @@ def test_run_refuses_an_unreadable_baseline_report(
     result = invoke(main, ["run", str(_fake_model(tmp_path / "m")), "--out", str(tmp_path / "o"),
                            "--baseline", str(baseline)], capsys)
     assert result.code == 2 and "report.json" in result.line
+
+
+@pytest.mark.parametrize(
+    ("argv", "part"),
+    [(["--kv-heads", "0"], "--kv-heads"), (["--hidden-size", "-64"], "--hidden-size")],
+)
+def test_tiny_model_bad_sizes_exit_2(
+    argv: list[str], part: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = invoke(main, ["tiny-model", str(tmp_path / "t"), *argv], capsys)
+    assert result.code == 2 and part in result.line
+
+
+def test_tiny_model_into_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "t").write_text("x")
+    result = invoke(main, ["tiny-model", str(tmp_path / "t")], capsys)
+    assert result.code == 2 and "not a directory" in result.line
