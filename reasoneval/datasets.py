@@ -78,6 +78,7 @@ def _gsm8k_rows(spec: DatasetSpec) -> list[dict[str, Any]]:
         path = Path(data_dir) / f"{spec.split}.jsonl"
         if not path.is_file():
             raise InputError(f"GSM8K split file not found: {path}")
+        check_manifest(path)  # e.g. --data-dir OUT/kept of a datacheck run
         return read_jsonl(path)
     try:
         import datasets  # lazy: heavy, and only this path needs it
