@@ -118,11 +118,24 @@ def _dedup_config(args: argparse.Namespace) -> DedupConfig:
     )
 
 
+def _check_local_models(args: argparse.Namespace) -> None:
+    """--tokenizer and --model are local directories; the model's weights safe to load."""
+    from reasoneval.checkpoint_files import check_remote_code, check_weights
+
+    for flag, value in (("--tokenizer", args.tokenizer), ("--model", args.model)):
+        if value is not None and not Path(value).is_dir():
+            raise InputError(f"{flag} {value} is not a local directory")
+    if args.model is not None:
+        check_weights(Path(args.model), allow_pickle=False, flag=None)
+        check_remote_code(Path(args.model), trust_remote_code=False, flag=None)
+
+
 def run_clean(args: argparse.Namespace) -> int:
     from datacheck.clean import CleanConfig, clean
     from datacheck.loading import SourceSpec, load_source
     from datacheck.report import build_report, write_outputs
 
+    _check_local_models(args)
     started = time.perf_counter()
     spec = SourceSpec(
         args.dataset, args.data_dir, args.question_field, args.answer_field, args.split, args.seed

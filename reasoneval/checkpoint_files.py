@@ -48,7 +48,7 @@ def check_weights(
 
 
 def check_remote_code(
-    directory: Path, *, trust_remote_code: bool, flag: str = "--trust-remote-code"
+    directory: Path, *, trust_remote_code: bool, flag: str | None = "--trust-remote-code"
 ) -> None:
     if trust_remote_code:
         return
@@ -60,7 +60,7 @@ def check_remote_code(
         except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise CheckpointError(f"{directory / name} is not readable JSON ({exc})") from None
         if isinstance(config, dict) and config.get("auto_map"):
+            escape = f"; pass {flag} only if you trust it" if flag else ", which is not run here"
             raise CheckpointError(
-                f"{directory} needs its own Python code ({name} has auto_map); pass {flag} "
-                "only if you trust it"
+                f"{directory} needs its own Python code ({name} has auto_map){escape}"
             )

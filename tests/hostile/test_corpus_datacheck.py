@@ -218,3 +218,30 @@ def test_dedup_rejects_hostile_lines(
     rejected = (tmp_path / "o" / "rejected.jsonl").read_text(encoding="utf-8").splitlines()
     kept = (tmp_path / "o" / "kept.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(rejected) + len(kept) == 2  # row conservation, the surrogate row written escaped
+
+
+@pytest.mark.parametrize(
+    ("flag", "setup", "part"),
+    [
+        ("--tokenizer", lambda d: d / "missing", "not a local directory"),
+        ("--model", lambda d: d / "missing", "not a local directory"),
+        ("--model", lambda d: _model_dir(d, "pytorch_model.bin"), "pickled model weights"),
+        ("--model", lambda d: _model_dir(d, "model.safetensors", auto_map=True), "own Python code"),
+    ],
+)
+def test_a_model_that_cannot_or_must_not_load_exits_2(  # type: ignore[no-untyped-def]
+    flag: str, setup, part: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "in.jsonl", [GOOD_ROW])
+    result = invoke(main, ["clean", str(path), "--out", str(tmp_path / "o"), flag,
+                           str(setup(tmp_path))], capsys)
+    assert result.code == 2 and part in result.line
+
+
+def _model_dir(root: Path, weights: str, *, auto_map: bool = False) -> Path:
+    model = root / "model"
+    model.mkdir()
+    config = {"model_type": "qwen2", **({"auto_map": {"AutoModel": "x.Y"}} if auto_map else {})}
+    (model / "config.json").write_text(json.dumps(config))
+    (model / weights).write_bytes(b"not weights")
+    return model

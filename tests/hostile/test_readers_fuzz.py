@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from datacheck.dedup_command import read_field
 from datacheck.loading import SourceSpec, load_source
 from reasoneval.cache import GenerationCache
 from reasoneval.errors import InputError
@@ -58,6 +59,8 @@ def test_datacheck_reader_rejects_or_keeps_every_line(lines: list[bytes]) -> Non
         assert not any(line.strip() for line in data.split(b"\n"))  # only an empty file
         return
     assert source.splits["train"].n_rows == len(lines)  # every line kept or rejected
+    rows, rejected = read_field(_file(data), "question")  # datacheck dedup's reader
+    assert len(rows) + len(rejected) == len(lines)
 
 
 @FUZZ
