@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reasoneval.artifacts import read_jsonl
 from reasoneval.errors import InputError, finite_float, non_negative_float, positive_int
+from reasoneval.manifest import check_run_dir
 from reasoneval.multiseed import TESTS, GroupComparison, compare_groups
 
 __all__ = [
@@ -82,6 +83,7 @@ def load_run_results(
     """
     path = Path(path)
     if path.is_dir():
+        check_run_dir(path)
         path = path / "samples.jsonl"
         if not path.is_file():
             raise InputError(f"{path.parent}: a run directory needs samples.jsonl")

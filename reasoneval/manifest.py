@@ -2,8 +2,10 @@
 
 Each file is written atomically, but a set of files is not: killing a rerun of `datacheck clean`
 into an existing --out once left the old report.json beside a new, shorter kept/train.jsonl, and
-every file looked complete. So a writer removes the manifest first, writes its files, and writes
-``manifest.json`` (each file's sha256 and size) last; a reader of one of those files checks it.
+every file looked complete. So a writer removes the manifest and leaves a ``.writing`` marker
+first, writes its files, then writes ``manifest.json`` (each file's sha256 and size) and removes
+the marker; a reader of one of those files checks both. A directory written before manifests
+existed has neither, and is read as before.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from pathlib import Path
 from reasoneval.artifacts import atomic_write_text
 from reasoneval.errors import InputError
 
-__all__ = ["MANIFEST", "begin_output", "check_manifest", "finish_output"]
+__all__ = ["MANIFEST", "WRITING", "begin_output", "check_manifest", "check_run_dir",
+           "finish_output"]
 
 MANIFEST = "manifest.json"
+WRITING = ".writing"  # present from begin_output until finish_output: a writer is (or was) busy
 MANIFEST_SCHEMA = 1
 STALE_TMP_SECONDS = 3600  # a temporary this old belongs to no live writer (atomic_write_text's)
 
@@ -36,8 +40,8 @@ def _sha256(path: Path) -> str:
 def begin_output(out: Path) -> None:
     """Mark ``out`` unfinished (remove its manifest) and delete stale temporaries of killed runs."""
     (out / MANIFEST).unlink(missing_ok=True)
-    if not out.is_dir():
-        return
+    out.mkdir(parents=True, exist_ok=True)
+    (out / WRITING).write_text("a writer started here and has not finished\n")
     cutoff = time.time() - STALE_TMP_SECONDS
     for tmp in out.rglob(".*.tmp"):
         try:
@@ -55,13 +59,20 @@ def finish_output(out: Path, files: Iterable[str], writer: str) -> None:
     }
     body = {"schema_version": MANIFEST_SCHEMA, "writer": writer, "files": listed}
     atomic_write_text(out / MANIFEST, json.dumps(body, indent=2) + "\n")
+    (out / WRITING).unlink(missing_ok=True)
+
+
+def check_run_dir(out: Path) -> None:
+    """InputError when a writer started in ``out`` and did not finish (a killed rerun)."""
+    if (Path(out) / WRITING).exists():
+        raise InputError(f"{out} is unfinished: its last run was interrupted (rerun it)")
 
 
 def _owner(path: Path) -> Path | None:
-    """The output directory ``path`` belongs to: the nearest of its two parents with a manifest
-    or a datacheck report.json."""
+    """The output directory ``path`` belongs to: the nearest of its two parents with a manifest,
+    a writer's marker or a report.json."""
     for folder in (path.parent, path.parent.parent):
-        if (folder / MANIFEST).is_file() or (folder / "report.json").is_file():
+        if any((folder / name).exists() for name in (MANIFEST, WRITING, "report.json")):
             return folder
     return None
 
@@ -75,6 +86,7 @@ def check_manifest(path: Path) -> None:
     out = _owner(path)
     if out is None:
         return
+    check_run_dir(out)
     manifest = out / MANIFEST
     if not manifest.is_file():
         if (out / "report.json").is_file() and (out / "kept").is_dir():

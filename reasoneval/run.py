@@ -33,6 +33,7 @@ from reasoneval.gates import (
 from reasoneval.jsonl import jsonl_text
 from reasoneval.layers import LayerOptions, build_layers, parse_layers
 from reasoneval.layers.base import GenRequest, LayerResult, RunContext
+from reasoneval.manifest import begin_output, finish_output
 from reasoneval.records import Generation, Problem, ScoredSample
 from reasoneval.report import SCHEMA_VERSION, layers_json, write_report
 from reasoneval.run_config import RunConfig
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 ORIGINAL = "original"
 CACHE_FILE = "cache/generations.jsonl"
+RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not part of the result
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -345,6 +347,7 @@ def execute(cfg: RunConfig) -> int:
     samples, extractions = _score(requests, needed, identity, cfg, cache)
     results = [layer.evaluate(problems, samples, ctx) for layer in layers]
     rows = _sample_rows(samples, extractions, results)
+    begin_output(cfg.out)  # until finish_output, readers know this directory is half-written
     atomic_write_text(cfg.out / "samples.jsonl", jsonl_text(rows))
     report = _report(cfg, problems, model, tokenizer, backend_name, results)
     report["generation"] = {
@@ -356,6 +359,7 @@ def execute(cfg: RunConfig) -> int:
     report["gates"] = [o.json() for o in outcomes]
     report["timing"] = {"started": started, "seconds": round(time.time() - started, 3)}
     write_report(cfg.out, report, results, rows)
+    finish_output(cfg.out, RUN_FILES, writer="reasoneval run")
     for o in outcomes:
         print(
             f"reasoneval run: gate {'PASS' if o.passed else 'FAIL'}: {o.description}",

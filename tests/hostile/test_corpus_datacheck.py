@@ -187,10 +187,14 @@ def test_a_killed_rerun_leaves_an_output_no_reader_accepts(
     result = invoke(reasoneval_main, ["run", str(tmp_path), "--dataset", str(kept),
                                       "--answer-field", "final_answer",
                                       "--out", str(tmp_path / "run")], capsys)
-    assert result.code == 2 and "manifest.json" in result.line
+    assert result.code == 2 and "interrupted" in result.line
     from train.data import TrainDataError, read_kept_rows
 
-    with pytest.raises(TrainDataError, match="manifest"):
+    with pytest.raises(TrainDataError, match="interrupted"):
+        read_kept_rows(kept)
+    # Without the marker (removed by hand), the missing manifest still gives it away.
+    (out / ".writing").unlink()
+    with pytest.raises(TrainDataError, match=r"no manifest\.json"):
         read_kept_rows(kept)
 
 
@@ -245,3 +249,17 @@ def _model_dir(root: Path, weights: str, *, auto_map: bool = False) -> Path:
     (model / "config.json").write_text(json.dumps(config))
     (model / weights).write_bytes(b"not weights")
     return model
+
+
+def test_a_file_changed_after_the_run_differs_from_its_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from train.data import TrainDataError, read_kept_rows
+
+    out = tmp_path / "o"
+    _clean(write_lines(tmp_path / "in.jsonl", [GOOD_ROW]), out, capsys)
+    kept = out / "kept" / "train.jsonl"
+    assert read_kept_rows(kept)  # a finished directory reads
+    kept.write_text(kept.read_text() + kept.read_text())
+    with pytest.raises(TrainDataError, match="differs from"):
+        read_kept_rows(kept)

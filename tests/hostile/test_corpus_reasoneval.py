@@ -306,3 +306,18 @@ def test_tiny_model_into_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFi
     (tmp_path / "t").write_text("x")
     result = invoke(main, ["tiny-model", str(tmp_path / "t")], capsys)
     assert result.code == 2 and "not a directory" in result.line
+
+
+def test_an_interrupted_run_directory_is_no_baseline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A rerun killed between samples.jsonl and report.json leaves the marker its writer set.
+    run_dir = tmp_path / "run"
+    write_lines(run_dir / "samples.jsonl", [{"id": "0", "correct": True}])
+    (run_dir / "report.json").write_text("{}")
+    (run_dir / ".writing").write_text("")
+    result = invoke(main, ["compare", str(run_dir), str(run_dir)], capsys)
+    assert result.code == 2 and "interrupted" in result.line
+    result = invoke(main, ["run", str(_fake_model(tmp_path / "m")), "--out", str(tmp_path / "o"),
+                           "--baseline", str(run_dir)], capsys)
+    assert result.code == 2 and "interrupted" in result.line
