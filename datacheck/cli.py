@@ -1,7 +1,7 @@
 """`datacheck clean DATASET --out DIR` and `datacheck dedup FILE.jsonl --field F --out DIR`.
 
-Exit status: 0 ok; 1 a gate failed (one-line reason on stderr); 2 bad input or usage
-(one-line reason, no traceback).
+Exit status: 0 ok; 1 a gate failed; 2 bad input or usage; 3 internal error; each with one line
+on stderr (docs/exit-codes.md).
 """
 
 from __future__ import annotations
@@ -14,16 +14,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reasoneval.errors import InputError
+from reasoneval.errors import (
+    EXIT_CODES_HELP,
+    EXIT_OK,
+    GateFailed,
+    InputError,
+    OneLineParser,
+    debug_requested,
+    finite_float,
+    float_in,
+    guarded,
+    positive_int,
+)
 
 if TYPE_CHECKING:
     from datacheck.dedup import DedupConfig
-
-EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
-
-
-class GateFailed(Exception):
-    """A configured gate (e.g. --max-reject-rate) failed; the CLI exits 1."""
 
 
 def _fraction(text: str) -> float:
@@ -37,7 +42,7 @@ def _dedup_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threshold", type=_fraction, default=0.7, help="near-duplicate word-3-gram Jaccard (0.7)"
     )
-    parser.add_argument("--num-perm", type=int, default=128, help="MinHash permutations (128)")
+    parser.add_argument("--num-perm", type=positive_int, default=128, help="MinHash permutations (128)")
     parser.add_argument(
         "--min-detection",
         type=_fraction,
@@ -57,9 +62,14 @@ def _dedup_options(parser: argparse.ArgumentParser) -> None:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="datacheck", description=__doc__.splitlines()[0])
+    parser = OneLineParser(
+        prog="datacheck", description=__doc__.splitlines()[0], epilog=EXIT_CODES_HELP
+    )
+    parser.add_argument("--debug", action="store_true", help="print tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", required=True)
-    clean = sub.add_parser("clean", help="check, decontaminate and deduplicate a dataset")
+    clean = sub.add_parser(
+        "clean", help="check, decontaminate and deduplicate a dataset", epilog=EXIT_CODES_HELP
+    )
     clean.add_argument("dataset", help="gsm8k, synthetic, or a path to a JSONL file")
     clean.add_argument("--out", type=Path, required=True)
     clean.add_argument(
@@ -71,12 +81,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--split", default="train", help="split name for a single JSONL file (train)"
     )
     clean.add_argument("--seed", type=int, default=0, help="seed of the synthetic dataset (0)")
-    clean.add_argument("--context-length", type=int, default=2048)
-    clean.add_argument("--outlier-percentile", type=float, default=99.0)
-    clean.add_argument("--contamination-ngram", type=int, default=13)
+    clean.add_argument("--context-length", type=positive_int, default=2048)
+    clean.add_argument("--outlier-percentile", type=float_in(0, 100, low_open=True), default=99.0)
+    clean.add_argument("--contamination-ngram", type=positive_int, default=13)
     clean.add_argument("--tokenizer", help="local tokenizer directory for token counts")
     clean.add_argument("--model", help="local causal LM directory: adds the IFD model score")
-    clean.add_argument("--max-ifd", type=float, default=1.0)
+    clean.add_argument("--max-ifd", type=finite_float, default=1.0)
     clean.add_argument(
         "--max-reject-rate", type=_fraction, help="gate: fail (exit 1) above this fraction"
     )
@@ -84,7 +94,9 @@ def make_parser() -> argparse.ArgumentParser:
         "--max-contamination", type=int, help="gate: fail (exit 1) above this many train rows"
     )
     _dedup_options(clean)
-    dedup = sub.add_parser("dedup", help="MinHash near-duplicate clusters of one JSONL field")
+    dedup = sub.add_parser(
+        "dedup", help="MinHash near-duplicate clusters of one JSONL field", epilog=EXIT_CODES_HELP
+    )
     dedup.add_argument("file", type=Path)
     dedup.add_argument("--field", required=True)
     dedup.add_argument("--out", type=Path, required=True)
@@ -95,8 +107,6 @@ def make_parser() -> argparse.ArgumentParser:
 def _dedup_config(args: argparse.Namespace) -> DedupConfig:
     from datacheck.dedup import DedupConfig
 
-    if args.num_perm < 1:
-        raise InputError("--num-perm must be positive")
     return DedupConfig(
         threshold=args.threshold,
         num_perm=args.num_perm,
@@ -108,11 +118,24 @@ def _dedup_config(args: argparse.Namespace) -> DedupConfig:
     )
 
 
+def _check_local_models(args: argparse.Namespace) -> None:
+    """--tokenizer and --model are local directories; the model's weights safe to load."""
+    from reasoneval.checkpoint_files import check_remote_code, check_weights
+
+    for flag, value in (("--tokenizer", args.tokenizer), ("--model", args.model)):
+        if value is not None and not Path(value).is_dir():
+            raise InputError(f"{flag} {value} is not a local directory")
+    if args.model is not None:
+        check_weights(Path(args.model), allow_pickle=False, flag=None)
+        check_remote_code(Path(args.model), trust_remote_code=False, flag=None)
+
+
 def run_clean(args: argparse.Namespace) -> int:
     from datacheck.clean import CleanConfig, clean
     from datacheck.loading import SourceSpec, load_source
     from datacheck.report import build_report, write_outputs
 
+    _check_local_models(args)
     started = time.perf_counter()
     spec = SourceSpec(
         args.dataset, args.data_dir, args.question_field, args.answer_field, args.split, args.seed
@@ -163,19 +186,21 @@ def run_dedup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
     try:
         return run_clean(args) if args.command == "clean" else run_dedup(args)
-    except InputError as err:
-        print(f"datacheck: error: {err}", file=sys.stderr)
-        return EXIT_INPUT
-    except GateFailed as err:
-        print(f"datacheck: gate failed: {err}", file=sys.stderr)
-        return EXIT_GATE
-    except OSError as err:  # unreadable input, unwritable --out: bad input, not a crash
-        print(f"datacheck: error: {err.strerror or err} ({err.filename})", file=sys.stderr)
-        return EXIT_INPUT
+    except OSError as err:
+        if err.filename is None:
+            raise  # not about a path the user gave: an internal error
+        # unreadable input, unwritable --out: bad input, not a crash
+        raise InputError(f"{err.strerror or err} ({err.filename})") from err
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(argv)
+    args = make_parser().parse_args(argv)
+    return guarded("datacheck", lambda: _run(args), debug=debug or args.debug)
 
 
 if __name__ == "__main__":

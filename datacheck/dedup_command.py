@@ -9,9 +9,10 @@ from typing import Any
 from datacheck.dedup import DedupConfig, near_duplicate_clusters
 from datacheck.records import SCHEMA_VERSION
 from reasoneval.artifacts import atomic_write_text as atomic_write
-from reasoneval.artifacts import jsonl_text as _jsonl
 from reasoneval.artifacts import package_versions
 from reasoneval.errors import InputError
+from reasoneval.jsonl import BadLine, parse_line, split_lines
+from reasoneval.jsonl import jsonl_text as _jsonl
 
 
 def read_field(
@@ -20,20 +21,16 @@ def read_field(
     """Rows with a string `field`, and a rejection (with reason) for every other line."""
     if not path.is_file():
         raise InputError(f"no file at {path}")
-    lines = path.read_bytes().split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
+    lines = split_lines(path.read_bytes())
     if not any(line.strip() for line in lines):
         raise InputError(f"{path} is empty")
     rows, rejected = [], []
     for index, line in enumerate(lines):
         reason, row = None, None
         try:
-            row = json.loads(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            reason = "not valid UTF-8"
-        except json.JSONDecodeError as err:
-            reason = f"invalid JSON ({err.msg})"
+            row = parse_line(line)
+        except BadLine as err:
+            reason = str(err)
         if reason is None:
             if not isinstance(row, dict):
                 reason = "not a JSON object"

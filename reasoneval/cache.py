@@ -3,7 +3,8 @@
 One JSON line per prompt: ``{"key": sha256, "completions": [...]}``. The key covers everything that
 decides the output: the model's identity (a fingerprint of its files and the backend name), the
 exact prompt, and the sampling settings. Lines are appended and fsynced per finished batch; a line
-cut short by a kill is discarded on the next open.
+cut short by a kill is discarded on the next open; a damaged line elsewhere is ignored (with a
+warning), so its prompts are generated again.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 from reasoneval.backends.base import SamplingConfig
+from reasoneval.jsonl import BadLine, dumps_line, parse_line, split_lines
 from reasoneval.records import Completion
 
 # Files above this size are fingerprinted by size plus their first and last chunk: hashing a
@@ -72,11 +75,18 @@ class GenerationCache:
         if len(complete) != len(data):  # the last append was cut short: drop its fragment
             with self.path.open("r+b") as fh:
                 fh.truncate(len(complete))
-        for line in complete.decode("utf-8").splitlines():
+        damaged = 0
+        for line in split_lines(complete):
             if not line.strip():
                 continue
-            entry = json.loads(line)
-            self._entries[entry["key"]] = [Completion(**c) for c in entry["completions"]]
+            try:
+                entry = parse_line(line)
+                self._entries[entry["key"]] = [Completion(**c) for c in entry["completions"]]
+            except (BadLine, KeyError, TypeError):
+                damaged += 1  # its prompts are simply generated again
+        if damaged:
+            print(f"reasoneval: {self.path}: {damaged} damaged cache line(s) ignored; their "
+                  "prompts will be generated again", file=sys.stderr)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -93,8 +103,7 @@ class GenerationCache:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lines = [
-            json.dumps({"key": key, "completions": [asdict(c) for c in comps]}, ensure_ascii=False)
-            + "\n"
+            dumps_line({"key": key, "completions": [asdict(c) for c in comps]}) + "\n"
             for key, comps in entries.items()
         ]
         with self.path.open("a", encoding="utf-8") as fh:

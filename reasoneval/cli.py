@@ -1,7 +1,7 @@
 """`reasoneval` command line: one subcommand per module, each imported only when chosen.
 
 Exit codes (all subcommands): 0 success/pass, 1 a gate failed (regression), 2 bad input or usage,
-with a one-line reason on stderr.
+3 internal error; each with a one-line reason on stderr (docs/exit-codes.md).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from reasoneval.errors import InputError
+from reasoneval.errors import EXIT_CODES_HELP, OneLineParser, debug_requested, guarded
 
 # subcommand -> (module, help). Each module defines add_arguments(parser) and run(args) -> int.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -23,11 +23,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def make_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reasoneval", description=__doc__.splitlines()[0])
+    parser = OneLineParser(
+        prog="reasoneval", description=__doc__.splitlines()[0], epilog=EXIT_CODES_HELP
+    )
+    parser.add_argument("--debug", action="store_true", help="print tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (module, help_text) in SUBCOMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
+        p = sub.add_parser(name, help=help_text, epilog=EXIT_CODES_HELP)
         if name == chosen:  # import only the module that runs: `score` must not load torch
             importlib.import_module(module).add_arguments(p)
     return parser
@@ -35,17 +38,17 @@ def make_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = make_parser(argv).parse_args(argv)
-    module = importlib.import_module(SUBCOMMANDS[args.command][0])
-    try:
-        code: int = module.run(args)
-    except InputError as exc:
-        print(f"reasoneval {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"reasoneval {args.command}: interrupted", file=sys.stderr)
-        return 130
-    return code
+    debug = debug_requested(argv)
+
+    def body() -> int:
+        # Inside the boundary: building the parser imports the subcommand's module.
+        args = make_parser(argv).parse_args(argv)
+        code: int = importlib.import_module(SUBCOMMANDS[args.command][0]).run(args)
+        return code
+
+    chosen = next((a for a in argv if not a.startswith("-")), "")
+    prog = f"reasoneval {chosen}" if chosen in SUBCOMMANDS else "reasoneval"
+    return guarded(prog, body, debug=debug)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reasoneval.artifacts import read_jsonl
-from reasoneval.errors import InputError
+from reasoneval.errors import InputError, finite_float, non_negative_float, positive_int
+from reasoneval.manifest import check_run_dir
 from reasoneval.multiseed import TESTS, GroupComparison, compare_groups
 
 __all__ = [
@@ -82,6 +83,7 @@ def load_run_results(
     """
     path = Path(path)
     if path.is_dir():
+        check_run_dir(path)
         path = path / "samples.jsonl"
         if not path.is_file():
             raise InputError(f"{path.parent}: a run directory needs samples.jsonl")
@@ -95,6 +97,7 @@ def load_run_results(
 
     kept = [(i, r) for i, r in enumerate(rows, 1) if wanted(r)]
     results: dict[str, list[bool]] = {}
+    spelled: dict[str, object] = {}  # id text -> the first JSON value that spelled it
     # stable: a file without sample_index keeps its file order
     for index, row in sorted(kept, key=lambda ir: int(ir[1].get("sample_index", 0))):
         if id_field not in row:
@@ -105,7 +108,14 @@ def load_run_results(
         correct = row.get("correct")
         if not isinstance(correct, bool):
             raise InputError(f"{path}: row {index}: 'correct' must be true or false")
-        results.setdefault(str(item_id), []).append(correct)
+        key = str(item_id)
+        first = spelled.setdefault(key, item_id)
+        if type(first) is not type(item_id):
+            # One rule for run and compare: an id is its text, and 0 and "0" in one file are
+            # refused rather than silently merged into one item.
+            raise InputError(f"{path}: row {index}: id {item_id!r} and an earlier {first!r} are "
+                             "the same id as text; write every id one way")
+        results.setdefault(key, []).append(correct)
     if not results:
         raise InputError(f"{path}: no {variant!r} samples among {len(rows)} rows")
     return results
@@ -133,14 +143,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test", choices=TESTS, default="non-inferiority")
     parser.add_argument(
         "--margin",
-        type=float,
+        type=non_negative_float,
         default=DEFAULT_MARGIN_POINTS,
         metavar="POINTS",
         help="non-inferiority margin in accuracy points (default %(default)s)",
     )
     parser.add_argument(
         "--min-effect",
-        type=float,
+        type=finite_float,
         default=0.0,
         metavar="POINTS",
         help="superiority: the CI's lower bound must exceed this (default %(default)s)",
@@ -151,7 +161,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="compare this prompt variant or family instead of the originals (default original)",
     )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT, help="bootstrap resamples")
+    parser.add_argument(
+        "--n-boot", type=positive_int, default=DEFAULT_N_BOOT, help="bootstrap resamples"
+    )
     parser.add_argument("--id-field", default="id", help="field that matches items (default id)")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
 

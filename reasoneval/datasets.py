@@ -18,6 +18,8 @@ from typing import Any
 
 from reasoneval.artifacts import read_jsonl
 from reasoneval.errors import InputError
+from reasoneval.jsonl import find_lone_surrogate
+from reasoneval.manifest import check_manifest
 from reasoneval.prompting import FewShotExample
 from reasoneval.records import Problem
 
@@ -76,6 +78,7 @@ def _gsm8k_rows(spec: DatasetSpec) -> list[dict[str, Any]]:
         path = Path(data_dir) / f"{spec.split}.jsonl"
         if not path.is_file():
             raise InputError(f"GSM8K split file not found: {path}")
+        check_manifest(path)  # e.g. --data-dir OUT/kept of a datacheck run
         return read_jsonl(path)
     try:
         import datasets  # lazy: heavy, and only this path needs it
@@ -115,7 +118,13 @@ def load_problems(spec: DatasetSpec) -> list[Problem]:
             raise InputError(
                 f"--dataset must be gsm8k, synthetic or a JSONL file; not found: {path}"
             )
+        check_manifest(path)
         rows, prefix = read_jsonl(path), path.stem
+    for index, row in enumerate(rows):
+        surrogate = find_lone_surrogate(row)
+        if surrogate is not None:  # no tokenizer or hash can encode it; name the row instead
+            raise InputError(f"{spec.name} row {index}: holds a lone surrogate {surrogate}, "
+                             "which is not valid Unicode")
     if spec.limit is not None:
         rows = rows[: spec.limit]
     problems = [_to_problem(r, index=i, prefix=prefix, spec=spec) for i, r in enumerate(rows)]
@@ -124,7 +133,8 @@ def load_problems(spec: DatasetSpec) -> list[Problem]:
     seen: set[str] = set()
     for p in problems:
         if p.id in seen:
-            raise InputError(f"dataset {spec.name!r}: duplicate id {p.id!r}")
+            # Ids are compared as text (compare's rule too): 0 and "0" are one id.
+            raise InputError(f"dataset {spec.name!r}: duplicate id {p.id!r} (ids compare as text)")
         seen.add(p.id)
     return problems
 

@@ -11,7 +11,7 @@ metric name that only one layer reports (``accuracy``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -67,6 +67,35 @@ def parse_gate(text: str) -> Gate:
     return Gate(m["metric"], op, float(m["value"]))
 
 
+# The metric names each layer reports (reasoneval/layers), so a mistyped --gate fails before any
+# model loads, not after every prompt is generated.
+LAYER_METRICS: dict[str, re.Pattern[str]] = {
+    "accuracy": re.compile(r"accuracy|missing_answer_rate|truncation_rate|pass@\d+|maj@\d+"),
+    "traces": re.compile(r"error_rate\.\w+|clean_rate|flag_rate\.\w+|auroc\.(flags|length|gain)"),
+    "sensitivity": re.compile(
+        r"(accuracy|pdr|flip_rate)\.[\w.@\-]+|pss|worst_case_accuracy|spread(_null_p95|_excess)?"
+    ),
+}
+
+
+def check_gates_up_front(gates: Sequence[Gate], layers: Sequence[str], has_baseline: bool) -> None:
+    """Every gate names a metric one of ``layers`` can report, and has the baseline it needs."""
+    for gate in gates:
+        if gate.relative and not has_baseline:
+            raise InputError(f"gate {gate} refers to the baseline; pass --baseline DIR")
+        layer, _, rest = gate.metric.partition(".")
+        if layer in LAYER_METRICS and rest:
+            if layer not in layers:
+                raise InputError(f"gate {gate}: layer {layer!r} is not in --layers")
+            if LAYER_METRICS[layer].fullmatch(rest):
+                continue
+        elif any(LAYER_METRICS[name].fullmatch(gate.metric) for name in layers
+                 if name in LAYER_METRICS):
+            continue
+        raise InputError(f"unknown gate metric {gate.metric!r} for layers {', '.join(layers)} "
+                         "(docs/layers.md lists each layer's metrics)")
+
+
 def flat_metrics(report: Mapping[str, Any]) -> dict[str, float]:
     """report.json's layers -> {"layer.metric": value}."""
     return {
@@ -110,7 +139,10 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
     """A run directory's (report.json contents, samples.jsonl path); InputError if incomplete."""
     import json
 
+    from reasoneval.manifest import check_run_dir
+
     path = Path(path)
+    check_run_dir(path)
     report_path, samples_path = path / "report.json", path / "samples.jsonl"
     for p in (report_path, samples_path):
         if not p.is_file():
@@ -119,6 +151,10 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
         report = json.loads(report_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{report_path}: not valid JSON ({exc.msg})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # bytes, huge ints, nesting
+        raise InputError(f"{report_path}: not readable JSON ({type(exc).__name__})") from None
+    if not isinstance(report, dict):
+        raise InputError(f"{report_path}: expected a JSON object")
     return report, samples_path
 
 

@@ -232,8 +232,8 @@ def compare_groups(
     """
     if test not in TESTS:
         raise InputError(f"test must be one of {', '.join(TESTS)}, got {test!r}")
-    if margin_points < 0:
-        raise InputError(f"margin must be >= 0 points, got {margin_points}")
+    if not (math.isfinite(margin_points) and margin_points >= 0):  # nan failed, inf always passed
+        raise InputError(f"margin must be a finite number >= 0 points, got {margin_points}")
     if n_boot < 100:
         raise InputError(f"n_boot must be >= 100, got {n_boot}")
     if not baseline or not candidate:

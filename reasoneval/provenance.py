@@ -9,14 +9,21 @@ from typing import TYPE_CHECKING, Any
 from reasoneval.cache import directory_fingerprint
 
 if TYPE_CHECKING:
-    from reasoneval.run import RunConfig
+    from reasoneval.run_config import RunConfig
 
 
-def describe_model(checkpoint: Path, trust_remote_code: bool) -> dict[str, Any]:
-    """A full model dir or a PEFT adapter dir; the fingerprint covers the adapter and its base."""
+def describe_model(
+    checkpoint: Path, trust_remote_code: bool, allow_pickle: bool = False
+) -> dict[str, Any]:
+    """A full model dir or a PEFT adapter dir; the fingerprint covers the adapter and its base.
+
+    Resolving it checks the weights (safetensors unless ``allow_pickle``) and remote code, so a
+    checkpoint that must not load is refused here, before any import of torch."""
     from reasoneval.backends.checkpoint import resolve_checkpoint
 
-    resolved = resolve_checkpoint(checkpoint)
+    resolved = resolve_checkpoint(
+        checkpoint, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code
+    )
     parts = [directory_fingerprint(resolved.model_dir)]
     if resolved.adapter_dir is not None:
         parts.append(directory_fingerprint(resolved.adapter_dir))
@@ -110,6 +117,8 @@ def command_line(cfg: RunConfig) -> list[str]:
             cmd += ["--variants-file", str(path)]
     if cfg.trust_remote_code:
         cmd.append("--trust-remote-code")
+    if cfg.allow_pickle:
+        cmd.append("--allow-pickle")
     return cmd
 
 

@@ -9,25 +9,34 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reasoneval import provenance
-from reasoneval.artifacts import atomic_write_text, git_revision, package_versions
-from reasoneval.backends.base import BackendName, SamplingConfig
+from reasoneval.artifacts import atomic_write_text, check_out_dir, git_revision, package_versions
+from reasoneval.backends.base import SamplingConfig
 from reasoneval.cache import GenerationCache, cache_key
 from reasoneval.datasets import DatasetSpec, dataset_hash, load_few_shot, load_problems
-from reasoneval.errors import InputError
-from reasoneval.gates import Gate, GateOutcome, baseline_gate, check_gate, load_run_dir, parse_gate
+from reasoneval.errors import InputError, float_in, non_negative_float, positive_int
+from reasoneval.gates import (
+    GateOutcome,
+    baseline_gate,
+    check_gate,
+    check_gates_up_front,
+    load_run_dir,
+    parse_gate,
+)
+from reasoneval.jsonl import jsonl_text
 from reasoneval.layers import LayerOptions, build_layers, parse_layers
 from reasoneval.layers.base import GenRequest, LayerResult, RunContext
+from reasoneval.manifest import begin_output, finish_output
 from reasoneval.records import Generation, Problem, ScoredSample
 from reasoneval.report import SCHEMA_VERSION, layers_json, write_report
+from reasoneval.run_config import RunConfig
 from reasoneval.sharding import ParallelConfig, is_main_process, load_sharded, open_cache
 
 if TYPE_CHECKING:
@@ -36,26 +45,7 @@ if TYPE_CHECKING:
 
 ORIGINAL = "original"
 CACHE_FILE = "cache/generations.jsonl"
-
-
-@dataclass(frozen=True, slots=True)
-class RunConfig:
-    checkpoint: Path
-    out: Path
-    layers: tuple[str, ...]
-    dataset: DatasetSpec
-    backend: BackendName = "auto"
-    sampling: SamplingConfig = field(default_factory=SamplingConfig)
-    few_shot: int = 0
-    baseline: Path | None = None
-    margin_points: float = 2.0
-    gates: tuple[Gate, ...] = ()
-    trust_remote_code: bool = False
-    # Prompts per generate call, the unit of progress the cache saves. None: 512 for vLLM, whose
-    # scheduler wants large batches, 64 for HF, which pads each batch to its longest prompt.
-    chunk_size: int | None = None
-    sensitivity_config: SensitivityConfig | None = None  # None: the layer's defaults
-    parallel: ParallelConfig = field(default_factory=ParallelConfig)
+RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not part of the result
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,20 +58,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data-dir", type=Path, help="local GSM8K copy (default: $GSM8K_DIR, else the hub)"
     )
     p.add_argument("--split", default="test")
-    p.add_argument("--limit", type=int, help="evaluate the first N problems")
+    p.add_argument("--limit", type=positive_int, help="evaluate the first N problems")
     p.add_argument("--question-field", default="question")
     p.add_argument("--answer-field", default="answer")
     p.add_argument("--id-field", default="id")
     p.add_argument("--backend", choices=["auto", "vllm", "hf"], default="auto")
     p.add_argument("--samples", type=int, default=1, help="k samples per original prompt")
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--temperature", type=non_negative_float, default=0.0)
+    p.add_argument("--top-p", type=float_in(0, 1, low_open=True), default=1.0)
     p.add_argument("--max-new-tokens", type=int, default=512)
     p.add_argument("--few-shot", type=int, default=0, help="worked examples from the train split")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--baseline", type=Path, help="a previous run directory to gate against")
-    p.add_argument("--margin", type=float, default=2.0, help="allowed accuracy drop, in points")
+    p.add_argument(
+        "--margin", type=non_negative_float, default=2.0, help="allowed accuracy drop, in points"
+    )
     p.add_argument(
         "--gate",
         action="append",
@@ -102,6 +94,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--trust-remote-code", action="store_true")
     p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load pickled weights (*.bin) when no safetensors exist; pickles can run code",
+    )
+    p.add_argument(
         "--data-parallel-size",
         type=int,
         default=1,
@@ -120,6 +117,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if value < low:
             raise InputError(f"{flag} must be at least {low}, got {value}")
     layers = parse_layers(args.layers)
+    gates = tuple(parse_gate(g) for g in args.gate)
+    check_gates_up_front(gates, layers, has_baseline=args.baseline is not None)
+    check_out_dir(args.out)
     if args.samples > 1 and args.temperature <= 0.0:
         # vLLM refuses n > 1 with greedy decoding, and K copies of one answer make pass@K and
         # maj@K meaningless; say so before an engine starts.
@@ -150,8 +150,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         few_shot=args.few_shot,
         baseline=args.baseline,
         margin_points=args.margin,
-        gates=tuple(parse_gate(g) for g in args.gate),
+        gates=gates,
         trust_remote_code=args.trust_remote_code,
+        allow_pickle=args.allow_pickle,
         chunk_size=args.chunk_size,
         sensitivity_config=_sensitivity_config(args) if "sensitivity" in layers else None,
         parallel=ParallelConfig(args.data_parallel_size, args.tensor_parallel_size),
@@ -220,6 +221,7 @@ def _generate(
             str(cfg.checkpoint),
             seed=cfg.sampling.seed,
             trust_remote_code=cfg.trust_remote_code,
+            allow_pickle=cfg.allow_pickle,
             **engine,
         ),
     )
@@ -326,7 +328,7 @@ def execute(cfg: RunConfig) -> int:
         raise InputError(f"checkpoint not found: {cfg.checkpoint}")
     problems = load_problems(cfg.dataset)
     shots = tuple(load_few_shot(cfg.dataset, cfg.few_shot))
-    model = provenance.describe_model(cfg.checkpoint, cfg.trust_remote_code)
+    model = provenance.describe_model(cfg.checkpoint, cfg.trust_remote_code, cfg.allow_pickle)
     tokenizer = provenance.load_tokenizer(model, cfg.trust_remote_code)
     backend_name = provenance.resolve_backend(cfg.backend)
     ctx = RunContext(
@@ -345,9 +347,8 @@ def execute(cfg: RunConfig) -> int:
     samples, extractions = _score(requests, needed, identity, cfg, cache)
     results = [layer.evaluate(problems, samples, ctx) for layer in layers]
     rows = _sample_rows(samples, extractions, results)
-    atomic_write_text(
-        cfg.out / "samples.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    )
+    begin_output(cfg.out)  # until finish_output, readers know this directory is half-written
+    atomic_write_text(cfg.out / "samples.jsonl", jsonl_text(rows))
     report = _report(cfg, problems, model, tokenizer, backend_name, results)
     report["generation"] = {
         **gen_stats,
@@ -358,6 +359,7 @@ def execute(cfg: RunConfig) -> int:
     report["gates"] = [o.json() for o in outcomes]
     report["timing"] = {"started": started, "seconds": round(time.time() - started, 3)}
     write_report(cfg.out, report, results, rows)
+    finish_output(cfg.out, RUN_FILES, writer="reasoneval run")
     for o in outcomes:
         print(
             f"reasoneval run: gate {'PASS' if o.passed else 'FAIL'}: {o.description}",

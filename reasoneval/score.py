@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.answers import PercentMode, parse_gold, score_response
-from reasoneval.artifacts import read_jsonl, write_jsonl_atomic
+from reasoneval.artifacts import check_out_file, read_jsonl, write_jsonl_atomic
 from reasoneval.errors import InputError
 from reasoneval.stats import wilson_interval
 
@@ -195,6 +195,7 @@ def _traces(scored: list[dict[str, Any]], args: argparse.Namespace) -> dict[str,
 
 def run(args: argparse.Namespace) -> int:
     layers = _parse_score_layers(args.layers)
+    check_out_file(args.out)
     rows = read_jsonl(args.file)
     if args.question_field and rows and args.question_field not in rows[0]:
         raise InputError(f"row 1: missing field {args.question_field!r} (--question-field)")

@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from reasoneval.errors import InputError
+from reasoneval.artifacts import check_out_dir
+from reasoneval.errors import InputError, positive_int
 from reasoneval.prompting import (
     ANSWER_PREFIX,
     IM_END,
@@ -241,17 +242,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = TinyModelConfig()
     parser.add_argument("out_dir", type=Path, help="directory to create (must be absent or empty)")
     parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--hidden-size", type=int, default=d.hidden_size)
-    parser.add_argument("--layers", type=int, default=d.num_layers)
-    parser.add_argument("--heads", type=int, default=None, help="default: hidden_size / 64")
-    parser.add_argument("--kv-heads", type=int, default=d.num_kv_heads)
-    parser.add_argument("--intermediate-size", type=int, default=None, help="default: 3 * hidden")
+    parser.add_argument("--hidden-size", type=positive_int, default=d.hidden_size)
+    parser.add_argument("--layers", type=positive_int, default=d.num_layers)
+    parser.add_argument("--heads", type=positive_int, default=None, help="default: hidden_size / 64")
+    parser.add_argument("--kv-heads", type=positive_int, default=d.num_kv_heads)
+    parser.add_argument("--intermediate-size", type=positive_int, default=None, help="default: 3 * hidden")
     parser.add_argument(
-        "--vocab-size", type=int, default=d.vocab_size, help="BPE vocabulary target"
+        "--vocab-size", type=positive_int, default=d.vocab_size, help="BPE vocabulary target"
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    check_out_dir(args.out_dir)
     heads = args.heads or max(1, args.hidden_size // 64)
     path = build_tiny_model(
         args.out_dir,

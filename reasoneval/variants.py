@@ -8,7 +8,6 @@ question's numbers and the gold; every other family keeps the question's text an
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.errors import InputError
+from reasoneval.jsonl import read_objects
 from reasoneval.prompting import SYSTEM_PROMPT, FewShotExample, build_prompt
 from reasoneval.records import Problem
 
@@ -236,19 +236,12 @@ def load_gsm_plus(
     by_question = {key(p.question): p.id for p in problems}
     found: dict[str, list[ExternalVariant]] = {}
     skipped: list[str] = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"cannot read variant file {path}: {exc.strerror}") from None
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for lineno, row in enumerate(read_objects(Path(path), what="a GSM-Plus row"), 1):
         try:
-            row = json.loads(line)
             fields = [str(row[f]) for f in ("question", "answer", "perturbation_type",
                                             "seed_question")]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise InputError(f"{path}:{lineno}: not a GSM-Plus row ({exc})") from None
+        except KeyError as exc:
+            raise InputError(f"{path}:{lineno}: not a GSM-Plus row (no field {exc})") from None
         question, answer, kind, seed_question = fields
         gold = parse_gold(answer)
         pid = by_question.get(key(seed_question))

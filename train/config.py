@@ -6,6 +6,7 @@ dataclass fields), as in TRL's ``trl/scripts/sft.py``. YAML holds numbers and pa
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,7 +78,14 @@ def make_config_parser(config_cls: type[C], prog: str) -> Any:
     from trl.scripts.utils import TrlParser
 
     dataclass_types: list[Any] = [config_cls]
-    parser = TrlParser(dataclass_types, prog=prog)
+    from reasoneval.errors import EXIT_CODES_HELP, EXIT_INPUT, one_line
+
+    parser = TrlParser(dataclass_types, prog=prog, epilog=EXIT_CODES_HELP)
+
+    def error(message: str) -> Any:  # one line, exit 2: the contract's usage error
+        parser.exit(EXIT_INPUT, f"{prog}: error: {one_line(message)} (see --help)\n")
+
+    parser.error = error  # type: ignore[method-assign]
     # The spelling the docs use; TrlParser already accepts `--load_in_4bit false`.
     parser.add_argument("--no-quantize", dest="load_in_4bit", action="store_false")
     return parser
@@ -100,6 +108,8 @@ def parse_config(config_cls: type[C], argv: Sequence[str] | None, prog: str) -> 
 
 def check_common(cfg: RunConfig) -> None:
     """Fail fast with one line, before any model is loaded."""
+    from train.preflight import PreflightError, check_model, check_numbers
+
     if not cfg.model_name_or_path:
         raise ConfigError("model_name_or_path is required")
     if not cfg.train_file:
@@ -108,8 +118,11 @@ def check_common(cfg: RunConfig) -> None:
         raise ConfigError(
             "peft: none (full fine-tuning) cannot train a 4-bit base; set load_in_4bit: false"
         )
-    if cfg.max_steps == 0:
-        raise ConfigError("max_steps must be -1 (use epochs) or positive")
+    try:
+        check_numbers(dataclasses.asdict(cfg))
+        check_model(cfg.model_name_or_path, trust_remote_code=cfg.trust_remote_code)
+    except PreflightError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def shared_training_args(cfg: RunConfig, hw: Hardware) -> dict[str, Any]:
@@ -143,15 +156,19 @@ def shared_training_args(cfg: RunConfig, hw: Hardware) -> dict[str, Any]:
 
 def run_cli(config_cls: type[C], main: Callable[[C], Any], argv: Sequence[str] | None,
             prog: str) -> int:
-    """Exit 0 on success, 2 on a bad config or bad training data (one line on stderr)."""
+    """The exit-code contract (docs/exit-codes.md): 0 trained; 2 a bad config or bad training data;
+    3 an internal error. Training has no gate, so it never exits 1."""
+    from reasoneval.errors import EXIT_OK, debug_requested, guarded
     from train.data import TrainDataError
 
     name = prog.removeprefix("python -m ")
-    try:
-        cfg = parse_config(config_cls, argv, prog=prog)
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(args)
+
+    def body() -> int:
+        cfg = parse_config(config_cls, args, prog=prog)
         meta = main(cfg)
-    except (ConfigError, TrainDataError) as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"{name}: {meta.global_step} steps; adapter and train_meta.json in {cfg.output_dir}")
-    return 0
+        print(f"{name}: {meta.global_step} steps; adapter and train_meta.json in {cfg.output_dir}")
+        return EXIT_OK
+
+    return guarded(name, body, debug=debug, input_errors=(ConfigError, TrainDataError))

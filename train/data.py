@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reasoneval.errors import InputError
+from reasoneval.jsonl import BadLine, find_lone_surrogate, iter_lines, parse_line
+from reasoneval.manifest import check_manifest
 from reasoneval.prompting import build_prompt, format_completion
 
 # `datasets` is imported on use, so a bad input file fails before the heavy imports.
@@ -31,13 +33,16 @@ class KeptRow:
 _REQUIRED = ("question", "reasoning", "final_answer")
 
 
-def _parse_row(raw: str, where: str) -> KeptRow:
+def _parse_row(raw: bytes, where: str) -> KeptRow:
     try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise TrainDataError(f"{where}: not JSON ({exc.msg})") from exc
+        obj = parse_line(raw)
+    except BadLine as exc:
+        raise TrainDataError(f"{where}: {exc}") from None
     if not isinstance(obj, dict):
         raise TrainDataError(f"{where}: expected a JSON object")
+    surrogate = find_lone_surrogate(obj)
+    if surrogate is not None:
+        raise TrainDataError(f"{where}: holds a lone surrogate {surrogate} (not valid Unicode)")
     for key in _REQUIRED:
         value = obj.get(key)
         if not isinstance(value, str) or not value.strip():
@@ -55,11 +60,12 @@ def read_kept_rows(path: str | Path) -> list[KeptRow]:
     p = Path(path)
     if not p.is_file():
         raise TrainDataError(f"{p}: no such file")
-    rows = []
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                rows.append(_parse_row(line, f"{p}:{lineno}"))
+    try:
+        check_manifest(p)
+        lines = list(iter_lines(p))
+    except InputError as exc:
+        raise TrainDataError(str(exc)) from None
+    rows = [_parse_row(line.raw, f"{p}:{line.number}") for line in lines if line.raw.strip()]
     if not rows:
         raise TrainDataError(f"{p}: no rows")
     return rows

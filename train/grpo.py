@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from train.modeling import (
     merge_adapter,
     save_merged,
 )
+from train.preflight import is_local_path
 from train.provenance import RunMeta, finish_run, now_utc
 from train.rewards import MAX_FORMAT_WEIGHT, accuracy_reward, format_reward
 from train.sample_log import CompletionSampleLog, RewardFn
@@ -63,13 +65,42 @@ class GRPORun:
     started_at: str
 
 
+def _check_adapter(adapter: Path) -> None:
+    from reasoneval.checkpoint_files import CheckpointError, check_weights
+
+    if not (adapter / "adapter_config.json").is_file():
+        raise ConfigError(f"{adapter}: no adapter_config.json")
+    try:
+        check_weights(adapter, allow_pickle=False, adapter=True, flag=None)
+    except CheckpointError as exc:
+        raise ConfigError(f"adapter_path: {exc}") from None
+
+
 def _resolve(cfg: GRPORunConfig) -> GRPORunConfig:
     """The config as run: checked, and with the base model read from the adapter when not given."""
-    if cfg.adapter_path and not (Path(cfg.adapter_path) / "adapter_config.json").is_file():
-        raise ConfigError(f"{cfg.adapter_path}: no adapter_config.json")
+    if cfg.adapter_path:
+        _check_adapter(Path(cfg.adapter_path))
     if not cfg.model_name_or_path and cfg.adapter_path:
-        cfg = dataclasses.replace(cfg, model_name_or_path=adapter_base_path(cfg.adapter_path))
+        try:
+            base = adapter_base_path(cfg.adapter_path)
+        except ValueError as exc:  # adapter_config.json unreadable, or names no base
+            raise ConfigError(f"adapter_path: {exc}") from None
+        if is_local_path(base) and not (Path(base).expanduser() / "config.json").is_file():
+            raise ConfigError(f"adapter_path: {cfg.adapter_path} names base model {base}, "
+                              "which is not here; set model_name_or_path")
+        cfg = dataclasses.replace(cfg, model_name_or_path=base)
     check_common(cfg)
+    # A negative weight trains on an inverted reward; nothing downstream would notice.
+    if not (math.isfinite(cfg.accuracy_weight) and cfg.accuracy_weight > 0):
+        raise ConfigError(f"accuracy_weight must be a finite number > 0, got {cfg.accuracy_weight}")
+    if not (math.isfinite(cfg.temperature) and cfg.temperature > 0):
+        raise ConfigError(f"temperature must be > 0 (GRPO samples), got {cfg.temperature}")
+    if not (math.isfinite(cfg.beta) and cfg.beta >= 0):
+        raise ConfigError(f"beta must be a finite number >= 0, got {cfg.beta}")
+    if cfg.max_completion_length < 1:
+        raise ConfigError(f"max_completion_length must be >= 1, got {cfg.max_completion_length}")
+    if not 0 < cfg.vllm_gpu_memory_utilization <= 1:
+        raise ConfigError("vllm_gpu_memory_utilization must be in (0, 1]")
     if not 0 <= cfg.format_weight <= MAX_FORMAT_WEIGHT:
         raise ConfigError(
             f"format_weight must be in [0, {MAX_FORMAT_WEIGHT}] so format cannot outweigh accuracy"

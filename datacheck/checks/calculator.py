@@ -8,19 +8,23 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import ClassVar
 
-from datacheck.arith import UnsafeExpression, evaluate
 from datacheck.checks.base import KEEP, Verdict
 from datacheck.records import Annotation, Problem
+from reasoneval.arith import UnsafeExpression, evaluate
 
-LEADING_NUMBER = re.compile(r"^\s*[$€£]?\s*(-?(?:\d[\d,]*)?\.?\d+)")
-
-
+# A written result: a decimal, or a fraction as GSM8K writes one (<<3/4=3/4>>3/4).
+LEADING_NUMBER = re.compile(r"^\s*[$€£]?\s*(-?(?:\d[\d,]*)?\.?\d+(?:/\d+)?)")
 PLAIN_NUMBER = re.compile(r"-?(?:\d[\d,]*)?\.?\d+\.?")
+WRITTEN_FRACTION = re.compile(r"(-?\d{1,20})/(\d{1,20})")
 
 
 def parse_number(text: str) -> Fraction | None:
     # Plain decimals only: "1e999999999" would build a billion-digit integer, "inf" no Fraction.
     text = text.strip()
+    fraction = WRITTEN_FRACTION.fullmatch(text)
+    if fraction is not None:
+        numerator, denominator = int(fraction.group(1)), int(fraction.group(2))
+        return Fraction(numerator, denominator) if denominator else None
     if len(text) > 40 or not PLAIN_NUMBER.fullmatch(text):
         return None
     try:
@@ -38,6 +42,8 @@ def matches_written(computed: Fraction, written: str, rel_tol: float) -> bool:
     value = parse_number(written)
     if value is None:
         return False
+    if "/" in written:
+        return computed == value  # a written fraction is exact
     decimals = len(written.rstrip(".").partition(".")[2])
     if abs(computed - value) <= Fraction(1, 2 * 10**decimals):
         return True

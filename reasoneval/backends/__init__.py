@@ -70,6 +70,7 @@ def load_backend(
     dtype: str = "auto",
     max_model_len: int | None = None,
     base: str | None = None,
+    allow_pickle: bool = False,
     **engine_kwargs: Any,
 ) -> Backend:
     """Load CKPT (a model or a PEFT adapter directory) into the chosen backend.
@@ -79,7 +80,9 @@ def load_backend(
     """
     chosen, reason = choose_backend(name)
     log.info("backend %s (%s)", chosen, reason)
-    ckpt = resolve_checkpoint(model, base=base)
+    ckpt = resolve_checkpoint(
+        model, base=base, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code
+    )
     if chosen == "hf":
         import torch
 
@@ -88,7 +91,7 @@ def load_backend(
         torch.manual_seed(seed)
         return HFBackend(
             ckpt, dtype=dtype, trust_remote_code=trust_remote_code, max_model_len=max_model_len,
-            **engine_kwargs,
+            allow_pickle=allow_pickle, **engine_kwargs,
         )  # fmt: skip
     from reasoneval.backends.vllm_engine import VLLMBackend
 
@@ -96,6 +99,8 @@ def load_backend(
     tokenizer = served if ckpt.adapter_dir is not None else ckpt.tokenizer_dir
     if dtype == "auto":
         dtype = checkpoint_dtype(served)
+    if not allow_pickle:  # vLLM would otherwise fall back to pytorch_model.bin silently
+        engine_kwargs.setdefault("load_format", "safetensors")
     return VLLMBackend(
         str(served), tokenizer_dir=str(tokenizer), seed=seed, dtype=dtype,
         trust_remote_code=trust_remote_code, max_model_len=max_model_len, **engine_kwargs,

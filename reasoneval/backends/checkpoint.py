@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reasoneval.checkpoint_files import check_remote_code, check_weights
 from reasoneval.errors import InputError
 
 ADAPTER_CONFIG = "adapter_config.json"
@@ -49,18 +50,35 @@ def _find_base(adapter_dir: Path, base: str) -> Path:
 
 
 def resolve_checkpoint(
-    path: str | os.PathLike[str], *, base: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    base: str | None = None,
+    allow_pickle: bool = False,
+    trust_remote_code: bool = False,
 ) -> ResolvedCheckpoint:
-    """Classify CKPT; ``base`` overrides the adapter's recorded ``base_model_name_or_path``."""
-    ckpt = Path(path).expanduser()
+    """Classify CKPT and check what it holds (reasoneval.checkpoint_files) before any loader runs.
+
+    ``base`` overrides the adapter's recorded ``base_model_name_or_path``."""
+    resolved = _classify(Path(path).expanduser(), base)
+    check_weights(resolved.model_dir, allow_pickle=allow_pickle)
+    check_remote_code(resolved.model_dir, trust_remote_code=trust_remote_code)
+    if resolved.adapter_dir is not None:
+        check_weights(resolved.adapter_dir, allow_pickle=allow_pickle, adapter=True)
+        check_remote_code(resolved.adapter_dir, trust_remote_code=trust_remote_code)
+    return resolved
+
+
+def _classify(ckpt: Path, base: str | None) -> ResolvedCheckpoint:
     if not ckpt.is_dir():
         raise InputError(f"checkpoint {ckpt} is not a directory")
     adapter_cfg = ckpt / ADAPTER_CONFIG
     if adapter_cfg.is_file():
         try:
-            recorded = json.loads(adapter_cfg.read_text()).get("base_model_name_or_path")
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{adapter_cfg} is not valid JSON: {exc.msg}") from exc
+            recorded = json.loads(adapter_cfg.read_text(encoding="utf-8"))["base_model_name_or_path"]
+        except KeyError:
+            recorded = None
+        except (ValueError, TypeError, RecursionError) as exc:  # bad JSON, bytes or shape
+            raise InputError(f"{adapter_cfg} is not a readable JSON object ({exc})") from None
         name = base or recorded
         if not name:
             raise InputError(

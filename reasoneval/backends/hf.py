@@ -133,6 +133,7 @@ class HFBackend:
         batch_size: int = 32,
         device: str | None = None,
         max_model_len: int | None = None,
+        allow_pickle: bool = False,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -145,8 +146,9 @@ class HFBackend:
         )
         self.tokenizer.padding_side = "left"  # decoder-only batches must end at the same column
         model: Any = AutoModelForCausalLM.from_pretrained(
-            ckpt.model_dir, dtype=dtype, use_safetensors=True, trust_remote_code=trust_remote_code
-        )
+            ckpt.model_dir, dtype=dtype, use_safetensors=None if allow_pickle else True,
+            trust_remote_code=trust_remote_code,
+        )  # fmt: skip
         if ckpt.adapter_dir is not None:
             from peft import PeftModel
 

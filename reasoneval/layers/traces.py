@@ -12,7 +12,6 @@ holds train.jsonl/test.jsonl) and prints each flag's false-alarm rate.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections import Counter, defaultdict
@@ -21,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from reasoneval.jsonl import read_objects
 from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
 from reasoneval.layers.measures import auroc, auroc_gain_ci, wilson_metric
 from reasoneval.layers.trace_checks import (
@@ -264,8 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not path.is_file():
             print(f"{path} not found (pass the GSM8K directory)", file=sys.stderr)
             return 2
-        lines = path.read_text(encoding="utf-8").splitlines()
-        result = gold_calibration([json.loads(line) for line in lines if line.strip()])
+        result = gold_calibration(read_objects(path))
         n = result.pop("solutions")
         rates = ", ".join(f"{f} {k}/{n} ({k / n:.2%})" for f, k in result.items())
         print(f"{split}: {rates}")

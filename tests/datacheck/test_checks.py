@@ -58,7 +58,10 @@ def test_format_rejects(
         ("6*7 = <<6*7=43>>43 cakes\n#### 43", "evaluates to 42, not 43"),
         ("6*7 = <<6*7=42>>43 cakes\n#### 43", "text after '>>' says 43"),
         ("<<__import__('os')=1>>1\n#### 1", "cannot evaluate safely"),
-        ("<<560//10=56>>56\n#### 56", "FloorDiv not allowed"),
+        ("<<560//10=57>>57\n#### 57", "evaluates to 56, not 57"),
+        ("<<3/4=2/3>>2/3 of them\n#### 2", "evaluates to 0.75, not 2/3"),
+        ("<<3/4=3/4>>2/3 of them\n#### 2", "text after '>>' says 2/3"),
+        ("<<1e999=1>>1\n#### 1", "cannot evaluate safely"),  # crashed the run (issue 14, item 2)
         ("<<5/0=1>>1\n#### 1", "cannot evaluate safely"),
         ("<<6*7>>42\n#### 42", "no '=value'"),
     ],
@@ -76,6 +79,9 @@ def test_calculator_rejects(make_problem: MakeProblem, answer: str, reason_part:
         "2-1.5 = <<2-1.5=.5>>.5 dozen\n#### .5",  # leading-dot decimals
         "$<<0.2*50=10>>10.\n#### 10",  # currency sign before the stated result
         "1000+500 = <<1000+500=1500>>1,500 people\n#### 1500",
+        # GSM8K's own annotations, rejected before (issue 16, item 11): train/394, test/319
+        "560/10 = <<560//10=56>>56 pairs\n#### 56",
+        "The fraction is <<3/4=3/4>>3/4.\n#### 3",
     ],
 )
 def test_calculator_accepts_gsm8k_conventions(make_problem: MakeProblem, answer: str) -> None:

@@ -124,7 +124,7 @@ def test_malformed_lines_become_rejections_not_errors(tmp_path: Path, write_rows
         for r in map(json.loads, (out / "rejected.jsonl").read_text().splitlines())
     }
     assert rejected == {
-        "mixed/train/1": "invalid JSON (Expecting property name enclosed in double quotes at column 2)",
+        "mixed/train/1": "not valid JSON (Expecting property name enclosed in double quotes at column 2)",
         "mixed/train/2": "not valid UTF-8 (byte 0xff at offset 0)",
         "mixed/train/3": "field 'q' is int, expected a string",
         "mixed/train/4": "missing field 'a'",

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datacheck.arith import evaluate
 from datacheck.synthetic import (
     Difficulty,
     generate_synthetic,
@@ -16,6 +15,7 @@ from datacheck.synthetic import (
     parse_question,
     render,
 )
+from reasoneval.arith import evaluate
 
 ANNOTATION = re.compile(r"<<([^<>]*)=([^<>=]*)>>(\S+)")
 

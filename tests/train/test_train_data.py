@@ -45,7 +45,7 @@ def test_bad_row_stops_the_run_naming_file_and_line(
 def test_non_json_and_empty_files_are_rejected(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"question": \n', encoding="utf-8")
-    with pytest.raises(TrainDataError, match="not JSON"):
+    with pytest.raises(TrainDataError, match="not valid JSON"):
         read_kept_rows(broken)
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n", encoding="utf-8")

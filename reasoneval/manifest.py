@@ -1,0 +1,102 @@
+"""A finished output directory is one whose manifest, written last, matches every file it lists.
+
+Each file is written atomically, but a set of files is not: killing a rerun of `datacheck clean`
+into an existing --out once left the old report.json beside a new, shorter kept/train.jsonl, and
+every file looked complete. So a writer removes the manifest and leaves a ``.writing`` marker
+first, writes its files, then writes ``manifest.json`` (each file's sha256 and size) and removes
+the marker; a reader of one of those files checks both. A directory written before manifests
+existed has neither, and is read as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from reasoneval.artifacts import atomic_write_text
+from reasoneval.errors import InputError
+
+__all__ = ["MANIFEST", "WRITING", "begin_output", "check_manifest", "check_run_dir",
+           "finish_output"]
+
+MANIFEST = "manifest.json"
+WRITING = ".writing"  # present from begin_output until finish_output: a writer is (or was) busy
+MANIFEST_SCHEMA = 1
+STALE_TMP_SECONDS = 3600  # a temporary this old belongs to no live writer (atomic_write_text's)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def begin_output(out: Path) -> None:
+    """Mark ``out`` unfinished (remove its manifest) and delete stale temporaries of killed runs."""
+    (out / MANIFEST).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / WRITING).write_text("a writer started here and has not finished\n")
+    cutoff = time.time() - STALE_TMP_SECONDS
+    for tmp in out.rglob(".*.tmp"):
+        try:
+            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+        except OSError:
+            continue  # another process removed it, or it is not ours to remove
+
+
+def finish_output(out: Path, files: Iterable[str], writer: str) -> None:
+    """Write the manifest for ``files`` (paths relative to ``out``); call after every file exists."""
+    listed = {
+        name: {"sha256": _sha256(out / name), "bytes": (out / name).stat().st_size}
+        for name in sorted(files)
+    }
+    body = {"schema_version": MANIFEST_SCHEMA, "writer": writer, "files": listed}
+    atomic_write_text(out / MANIFEST, json.dumps(body, indent=2) + "\n")
+    (out / WRITING).unlink(missing_ok=True)
+
+
+def check_run_dir(out: Path) -> None:
+    """InputError when a writer started in ``out`` and did not finish (a killed rerun)."""
+    if (Path(out) / WRITING).exists():
+        raise InputError(f"{out} is unfinished: its last run was interrupted (rerun it)")
+
+
+def _owner(path: Path) -> Path | None:
+    """The output directory ``path`` belongs to: the nearest of its two parents with a manifest,
+    a writer's marker or a report.json."""
+    for folder in (path.parent, path.parent.parent):
+        if any((folder / name).exists() for name in (MANIFEST, WRITING, "report.json")):
+            return folder
+    return None
+
+
+def check_manifest(path: Path) -> None:
+    """InputError when ``path`` lies in an unfinished output directory or differs from its manifest.
+
+    A file outside any such directory (any user JSONL) passes: there is nothing to check it by.
+    """
+    path = Path(path)
+    out = _owner(path)
+    if out is None:
+        return
+    check_run_dir(out)
+    manifest = out / MANIFEST
+    if not manifest.is_file():
+        if (out / "report.json").is_file() and (out / "kept").is_dir():
+            raise InputError(f"{out} has no {MANIFEST}: its writer did not finish (rerun it)")
+        return
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        entry = listed[os.path.relpath(path.resolve(), out.resolve())]
+        expected = entry["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(f"{path} is not listed in a readable {manifest}") from None
+    if _sha256(path) != expected:
+        raise InputError(f"{path} differs from {manifest}: a later run changed it (rerun it)")

@@ -1,0 +1,92 @@
+"""Random bytes and random JSON into every JSONL reader: a reason or rows, never a traceback.
+
+And the round trip: whatever any writer writes, every reader reads back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from datacheck.dedup_command import read_field
+from datacheck.loading import SourceSpec, load_source
+from reasoneval.cache import GenerationCache
+from reasoneval.errors import InputError
+from reasoneval.jsonl import jsonl_text, read_objects
+from train.data import TrainDataError, read_kept_rows
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+
+# Strings from all of Unicode, lone surrogates and the line separators included.
+ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=30) | st.sampled_from(
+    ["\u2028", "\u2029", "\u0085", "\ud800", "a\udfffb", "\r", "\x1c", "\x1e", "\x0b"]
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+HOSTILE_LINES = st.sampled_from([b"[" * 100_000, b"9" * 5000, b'{"a": ' + b"[" * 2000 + b"]" * 2000 + b"}"])
+LINES = st.lists(
+    st.binary(max_size=60)
+    | JSON_VALUES.map(lambda v: json.dumps(v).encode())
+    | HOSTILE_LINES,
+    max_size=6,
+)
+
+
+_WORKDIR = tempfile.TemporaryDirectory(prefix="reader-fuzz-")
+
+
+def _file(data: bytes) -> Path:
+    path = Path(_WORKDIR.name) / "in.jsonl"
+    path.write_bytes(data)
+    return path
+
+
+@FUZZ
+@given(LINES)
+def test_datacheck_reader_rejects_or_keeps_every_line(lines: list[bytes]) -> None:
+    data = b"".join(line.replace(b"\n", b" ") + b"\n" for line in lines)
+    try:
+        source = load_source(SourceSpec(str(_file(data))))
+    except InputError:
+        assert not any(line.strip() for line in data.split(b"\n"))  # only an empty file
+        return
+    assert source.splits["train"].n_rows == len(lines)  # every line kept or rejected
+    rows, rejected = read_field(_file(data), "question")  # datacheck dedup's reader
+    assert len(rows) + len(rejected) == len(lines)
+
+
+@FUZZ
+@given(st.binary(max_size=300) | LINES.map(b"\n".join))
+def test_reasoneval_and_train_readers_give_a_reason_or_rows(data: bytes) -> None:
+    path = _file(data)
+    try:
+        read_objects(path)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    try:
+        read_kept_rows(path)
+    except TrainDataError as exc:
+        assert "\n" not in str(exc)
+
+
+@FUZZ
+@given(st.binary(max_size=300) | LINES.map(b"\n".join))
+def test_the_resume_cache_opens_whatever_it_holds(data: bytes) -> None:
+    cache = GenerationCache(_file(data))
+    assert len(cache) >= 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dictionaries(ANY_TEXT, JSON_VALUES, max_size=4), max_size=5))
+def test_every_reader_reads_what_the_writer_writes(rows: list[dict[str, Any]]) -> None:
+    data = jsonl_text(rows).encode("utf-8")  # strict UTF-8: the writer never fails
+    assert len(data.splitlines()) == len(rows)  # bytes.splitlines breaks at \n, \r and nothing else
+    assert read_objects(_file(data)) == rows
