@@ -6,7 +6,7 @@ wider than the target task in ``datacheck.synthetic``: 1-3 steps, operands up to
 included, results up to 200. They are written in another style: other wordings (some cue words,
 such as "more" or "times", are shared, and so is one opening), reasoning in plain prose with no
 calculator annotations, and the answer stated as prose ("The answer is 12."), never as
-``#### 12``. The system prompt is a generic assistant's, not the task's.
+``#### 12``. The system turn is one of many assistant prompts, never the task's.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from datacheck.synthetic import ITEMS, NAMES, Difficulty, Op, apply_op, draw_operand
+from reasoneval.prompting import SYSTEM_PROMPT
 
 SCHEMA_VERSION = 1
 EXTRA_NAMES = ("Maya", "Noah", "Olga", "Pablo", "Rosa", "Sami", "Tara", "Umar")
@@ -41,13 +42,22 @@ QUESTION = (
     "How many {item} are left?",
     "What is the final number of {item}?",
 )
-# Prose step connectives: the base shows its work without calculator annotations.
+# Prose step connectives: the base shows its work without calculator annotations, in one of a
+# few layouts, as an instruct model has seen work shown many ways.
 CONNECTIVES = ("Then", "Next,", "After that,", "So")
-SYSTEM_PROMPTS = (
-    "You are a helpful assistant.",
-    "You are a friendly assistant who explains math clearly.",
-    None,  # no system turn at all
-)
+ANSWER_SENTENCES = ("The answer is {n}.", "So the answer is {n}.", "The final answer is {n}.")
+# System turns are drawn from many combinations, as an instruct model has seen many. Some ask
+# for a format (even '####'); the answers ignore it, as an instruct model's habits often do.
+# The task's own system prompt (reasoneval.prompting.SYSTEM_PROMPT) is never drawn.
+ROLES = ("assistant", "math tutor", "teacher", "helper", "problem solver", "tutor")
+ADJECTIVES = ("helpful", "careful", "friendly", "patient", "precise", "concise")
+INSTRUCTIONS = (
+    "Explain your reasoning.", "Reason step by step.", "Show your work, then give the answer.",
+    "Think inside <think> </think> before answering.", "Give the final answer on its own line.",
+    "Answer with a number.", "Be brief.", "Keep each step on its own line.",
+    "Write the final answer as '#### <number>'.", "State the final answer clearly.",
+    "Check the arithmetic.", "Use short sentences.",
+)  # fmt: skip
 
 
 # Wider than ``synthetic.Difficulty()``: the target task's problems lie inside this range.
@@ -64,6 +74,14 @@ class ProseProblem:
     answer: int
 
 
+def _system_prompt(rng: random.Random) -> str | None:
+    if rng.random() < 0.15:
+        return None  # no system turn at all
+    head = f"You are a {rng.choice(ADJECTIVES)} {rng.choice(ROLES)}."
+    system = " ".join([head, *rng.sample(INSTRUCTIONS, rng.randint(0, 3))])
+    return None if system == SYSTEM_PROMPT else system
+
+
 def draw_problem(rng: random.Random, r: Difficulty = PROSE_RANGE) -> ProseProblem:
     for _ in range(1000):
         name, other = rng.sample(NAMES + EXTRA_NAMES, 2)
@@ -71,7 +89,8 @@ def draw_problem(rng: random.Random, r: Difficulty = PROSE_RANGE) -> ProseProble
         words = {"name": name, "other": other, "item": item}
         current = rng.randint(r.low, r.high)
         sentences = [rng.choice(START).format(n=current, **words)]
-        lines = [f"{name} starts with {current} {item}."]
+        layout = rng.randrange(3)  # 0: a sentence per step; 1: bare equations; 2: one line
+        lines = [f"{name} starts with {current} {item}."] if layout == 0 else []
         for _ in range(rng.randint(r.min_steps, r.max_steps)):
             op = rng.choice(r.operations)
             operand = draw_operand(op, current, r, rng)
@@ -79,15 +98,16 @@ def draw_problem(rng: random.Random, r: Difficulty = PROSE_RANGE) -> ProseProble
                 break
             result = apply_op(op, current, operand)
             sentences.append(rng.choice(STEP[op]).format(n=operand, **words))
-            lines.append(f"{rng.choice(CONNECTIVES)} {current} {op} {operand} = {result}.")
+            equation = f"{current} {op} {operand} = {result}"
+            lines.append(f"{rng.choice(CONNECTIVES)} {equation}." if layout == 0 else f"{equation}.")
             current = result
         else:
             sentences.append(rng.choice(QUESTION).format(**words))
             return ProseProblem(
-                system=rng.choice(SYSTEM_PROMPTS),
+                system=_system_prompt(rng),
                 question=" ".join(sentences),
-                reasoning="\n".join(lines),
-                answer_sentence=f"The answer is {current}.",
+                reasoning=(" " if layout == 2 else "\n").join(lines),
+                answer_sentence=rng.choice(ANSWER_SENTENCES).format(n=current),
                 answer=current,
             )
     raise ValueError(f"range {r} admits no problem")
