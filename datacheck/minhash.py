@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,11 @@ U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
 
 ANNOTATION = re.compile(r"<<[^<>]*>>")
+# Batched normalisation joins documents with a NUL word between them; the annotation pattern
+# must then stop at the separator too, so an annotation never spans two documents.
+_BATCH_ANNOTATION = re.compile(r"<<[^<>\x00]*>>")
+SEPARATOR = "\x00"  # never a word: NOT_WORD turns NUL into a space, and the fast path skips it
+_SEPARATOR_HASH = (1 << 64) - 1  # reserved; a word hashing to it is moved off by one bit
 NOT_WORD = re.compile(r"[^\w\s]|_")
 DIGITS = re.compile(r"\d+")
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -41,6 +46,39 @@ def normalize_text(text: str, *, mask_numbers: bool = False) -> list[str]:
     if mask_numbers:  # decontamination: the same problem with its numbers changed still matches
         text = DIGITS.sub("0", text)
     return text.split()
+
+
+def normalized_words(texts: Iterable[str], *, mask_numbers: bool = False) -> list[str]:
+    """Every document's `normalize_text` words, each document followed by SEPARATOR.
+
+    ASCII documents (NFKC leaves ASCII as it is) are normalised many at a time as one joined
+    string: one lower/translate/split per run instead of one per document, ~3x faster on
+    GSM8K-like text. Anything else goes through `normalize_text` on its own. Equal to
+    `normalize_text` per document; a test pins that."""
+    words: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            text = f" {SEPARATOR} ".join(run).lower()
+            if "<<" in text:
+                text = _BATCH_ANNOTATION.sub(" ", text)
+            text = text.translate(_ASCII_PUNCT)
+            if mask_numbers:
+                text = DIGITS.sub("0", text)
+            words.extend(text.split())
+            words.append(SEPARATOR)
+            run.clear()
+
+    for text in texts:
+        if text.isascii() and SEPARATOR not in text:
+            run.append(text)
+        else:
+            flush()
+            words.extend(normalize_text(text, mask_numbers=mask_numbers))
+            words.append(SEPARATOR)
+    flush()
+    return words
 
 
 def _fmix64(x: U64) -> U64:
@@ -63,7 +101,8 @@ def _fmix32(x: U32) -> U32:
 
 @dataclass(frozen=True, slots=True)
 class ShingleBatch:
-    """Each document's distinct shingle hashes, sorted: flat array plus [start, end) offsets."""
+    """Each document's shingle hashes (distinct and sorted, unless made with distinct=False):
+    flat array plus [start, end) offsets."""
 
     hashes: U64
     offsets: npt.NDArray[np.int64]  # len(docs) + 1
@@ -77,20 +116,42 @@ class Shingler:
 
     def __init__(self, ngram: int = 3) -> None:
         self.ngram = ngram
-        self._word_hash: dict[str, int] = {}
+        self._word_hash: dict[str, int] = {SEPARATOR: _SEPARATOR_HASH}
 
     def _hash_word(self, word: str) -> int:
         value = int.from_bytes(
             hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little"
         )
+        value = value if value != _SEPARATOR_HASH else value ^ 1
         self._word_hash[word] = value
         return value
 
     def shingle(self, docs: Sequence[Sequence[str]]) -> ShingleBatch:
-        cache, n = self._word_hash, self.ngram
+        """Distinct shingles of documents already split into words."""
+        cache = self._word_hash
         lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
         flat = [cache[w] if w in cache else self._hash_word(w) for d in docs for w in d]
-        words = np.array(flat, dtype=np.uint64)
+        return self._shingle_hashes(np.array(flat, dtype=np.uint64), lengths, distinct=True)
+
+    def shingle_texts(
+        self, texts: Sequence[str], *, mask_numbers: bool = False, distinct: bool = True
+    ) -> ShingleBatch:
+        """Shingles of raw texts, normalised as `normalize_text` does. `distinct=False` keeps
+        repeats within a document (a bag): a MinHash minimum is the same over the bag as over
+        the set, and skipping the per-document sort halves the shingling time."""
+        words = normalized_words(texts, mask_numbers=mask_numbers)
+        cache = self._word_hash
+        for word in set(words).difference(cache):
+            self._hash_word(word)
+        hashes = np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+        ends = np.flatnonzero(hashes == np.uint64(_SEPARATOR_HASH))
+        lengths = np.diff(ends, prepend=-1) - 1
+        return self._shingle_hashes(hashes[hashes != _SEPARATOR_HASH], lengths, distinct)
+
+    def _shingle_hashes(
+        self, words: U64, lengths: npt.NDArray[np.int64], distinct: bool
+    ) -> ShingleBatch:
+        n = self.ngram
         # Pad each document to at least n words so a short document is one shingle, not none.
         short = (lengths > 0) & (lengths < n)
         if short.any():
@@ -99,21 +160,24 @@ class Shingler:
         starts = ends - lengths
         count = np.maximum(lengths - n + 1, 0)
         # Positions i with a full n-gram inside their document.
-        doc_of = np.repeat(np.arange(len(docs)), count)
+        doc_of = np.repeat(np.arange(len(lengths)), count)
         pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
         first = starts[doc_of] + pos
         mixed = np.zeros(first.shape, dtype=np.uint64)
         for k in range(n):
             mixed = (mixed ^ words[first + k]) * _GOLDEN + np.uint64(k + 1)
         mixed = _fmix64(mixed)
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        if not distinct:
+            np.cumsum(count, out=offsets[1:])
+            return ShingleBatch(mixed, offsets)
         # Sets, not bags: sort by (document, hash) and drop repeats within a document.
         order = np.lexsort((mixed, doc_of))
         mixed, doc_of = mixed[order], doc_of[order]
         keep = np.ones(mixed.shape, dtype=bool)
         keep[1:] = (mixed[1:] != mixed[:-1]) | (doc_of[1:] != doc_of[:-1])
         mixed, doc_of = mixed[keep], doc_of[keep]
-        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(doc_of, minlength=len(docs)), out=offsets[1:])
+        np.cumsum(np.bincount(doc_of, minlength=len(lengths)), out=offsets[1:])
         return ShingleBatch(mixed, offsets)
 
 
