@@ -187,14 +187,18 @@ class Judge:
         missing = sum(p not in result.outputs for p in self.prompts)
         if missing:
             return f"{missing} prompts not seen as rendered (prompt differs)"
-        texts = answers = 0
+        texts = longer = answers = 0
         for p in self.prompts:
             mine, ref = self.plain(result.outputs[p]), self.plain(reference.outputs[p])
             texts += mine == ref
+            longer += mine != ref and mine.startswith(ref)  # went on past reasoneval's stop
             a, b = extract_answer(mine), extract_answer(ref)
             answers += (a.value if a else None) == (b.value if b else None)
         n = len(self.prompts)
-        return f"texts {texts}/{n} identical, answers {answers}/{n} identical"
+        return (
+            f"texts {texts}/{n} identical, {longer} more run on past the stop string, "
+            f"answers {answers}/{n} identical"
+        )
 
 
 def describe(r: Result, judge: Judge) -> str:
