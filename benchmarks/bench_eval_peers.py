@@ -63,6 +63,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--lm-eval-batches", type=int, nargs="+", default=[1, 16, 64])
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument(
+        "--hf-threads", type=int, nargs="*", default=[],
+        help="also run reasoneval-hf with REASONEVAL_HF_THREADS fixed to each of these",
+    )  # fmt: skip
+    p.add_argument(
         "--lm-eval-threads", type=int,
         help="torch threads for lm-eval (OMP_NUM_THREADS); default: its own (every core)",
     )  # fmt: skip
@@ -126,6 +130,8 @@ def commands(
             "--layers", "accuracy", "--backend", backend,
             "--max-new-tokens", str(args.max_new_tokens),
         ]  # fmt: skip
+    for threads in args.hf_threads if "reasoneval-hf" in runs else []:
+        runs[f"reasoneval-hf-t{threads}"] = runs["reasoneval-hf"]
     if importlib.util.find_spec("lm_eval") is None:
         print("skipped lm-eval: `lm-eval` is not installed (pip install -e .[bench])")
         return runs
@@ -151,6 +157,8 @@ def run_one(name: str, command: list[str], work: Path, lm_eval_threads: int | No
     }  # fmt: skip
     if lm_eval_threads and command[0] == "lm_eval":
         env["OMP_NUM_THREADS"] = str(lm_eval_threads)
+    if "-hf-t" in name:  # a fixed thread count instead of the backend's policy
+        env["REASONEVAL_HF_THREADS"] = name.rpartition("-t")[2]
     load = os.getloadavg()[0]
     timed = [sys.executable, str(HERE / "timed_generation.py"), str(out / "generation.json")]
     usage = measured([*timed, *command, flag, str(out / "run")], out / "log.txt", env)
