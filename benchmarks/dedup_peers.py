@@ -12,10 +12,12 @@ permutations; datatrove computes bands x rows hashes).
   insert; a document with any candidate is dropped and not inserted.
 - rensa: rensa's README recipe through its batch API (from_token_sets, insert_pairs, query_all),
   dropping the later document of a candidate pair whose estimated Jaccard reaches 0.7.
-- rensa-flags: the path rensa's own full benchmark times (digest matrix, one-shot duplicate
-  flags); every flagged row is dropped, both members of a pair included, unverified.
+- rensa-flags: the bulk path rensa's benchmarks/full_benchmark.py times (digest matrix, one-shot
+  duplicate flags; that script prefers the experimental Rho sketch when present, this uses the
+  R-MinHash matrix the README documents); every flagged row is dropped, both members of a pair
+  included, unverified.
 - datatrove: its local 4-stage pipeline (signatures, buckets, clusters, filter) as in its
-  examples/minhash_deduplication.py, with whitespace words and numbers left as they are.
+  examples/local_minhash_deduplication.py (one worker), with whitespace words and numbers kept.
 """
 
 from __future__ import annotations

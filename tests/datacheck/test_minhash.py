@@ -11,6 +11,7 @@ from datacheck.minhash import (
     normalize_text,
     normalized_words,
     shingle_hash32,
+    word_hashes,
 )
 
 DOCS = [
@@ -87,3 +88,15 @@ def test_shingles_of_texts_equal_shingles_of_words_and_a_bag_signs_like_its_set(
     assert bag.of(0).size == 7  # repeats kept
     signer = Signer(128, seed=1)
     assert np.array_equal(signer.sign(bag)[1:], signer.sign(words))
+
+
+def test_word_hashes_depend_on_the_word_alone() -> None:
+    hashes, lengths = word_hashes(
+        f"ab cd\tab {SEPARATOR} \u00e9t\u00e9 cd {SEPARATOR} {SEPARATOR} "
+    )
+    assert lengths.tolist() == [3, 2, 0]
+    ab, cd, ab_again, ete, cd_again = hashes.tolist()
+    assert ab == ab_again and cd == cd_again  # position and separator do not matter
+    assert len({ab, cd, ete}) == 3
+    other, _ = word_hashes(f"ba a b abab {SEPARATOR} ")
+    assert ab not in other.tolist()  # not a bag of bytes: order and length count
