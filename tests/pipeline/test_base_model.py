@@ -30,7 +30,7 @@ def test_provenance_matches_the_recipe_and_the_files(provenance: dict[str, objec
 def test_the_corpus_is_wider_and_in_another_style_than_the_target() -> None:
     rows = corpus_rows(dataclasses.replace(BaseRecipe(), n_problems=2000))
     completions = [c for _, c in rows]
-    assert all("The answer is" in c and "####" not in c and "<<" not in c for c in completions)
+    assert all("answer is" in c and "####" not in c and "<<" not in c for c in completions)
     assert any(" / " in c for c in completions)  # division: the target task has none
     assert any(len(max(c.split(), key=len)) >= 4 and c.count("=") >= 3 for c in completions)
 
@@ -48,4 +48,4 @@ def test_the_base_loads_as_safetensors_and_answers_in_prose() -> None:
     with torch.no_grad():
         out = model.generate(**ids, max_new_tokens=60, do_sample=False)
     text = tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
-    assert "The answer is" in text and "####" not in text, text
+    assert "answer is" in text and "####" not in text, text
