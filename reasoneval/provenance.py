@@ -13,16 +13,20 @@ if TYPE_CHECKING:
 
 
 def describe_model(
-    checkpoint: Path, trust_remote_code: bool, allow_pickle: bool = False
+    checkpoint: Path, trust_remote_code: bool, allow_pickle: bool = False, base: Path | None = None
 ) -> dict[str, Any]:
     """A full model dir or a PEFT adapter dir; the fingerprint covers the adapter and its base.
 
     Resolving it checks the weights (safetensors unless ``allow_pickle``) and remote code, so a
-    checkpoint that must not load is refused here, before any import of torch."""
+    checkpoint that must not load is refused here, before any import of torch. ``base``
+    overrides an adapter's recorded base (``reasoneval run --base``)."""
     from reasoneval.backends.checkpoint import resolve_checkpoint
 
     resolved = resolve_checkpoint(
-        checkpoint, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code
+        checkpoint,
+        base=None if base is None else str(base),
+        allow_pickle=allow_pickle,
+        trust_remote_code=trust_remote_code,
     )
     parts = [directory_fingerprint(resolved.model_dir)]
     if resolved.adapter_dir is not None:
@@ -59,12 +63,12 @@ def describe_tokenizer(tok: Any) -> dict[str, Any]:
     }
 
 
-def resolve_backend(name: str) -> str:
-    """``auto`` -> the concrete backend (the backends' own rule); recorded and part of the cache key."""
+def resolve_backend(name: str) -> tuple[str, str]:
+    """``auto`` -> the concrete backend (the backends' own rule) and why; the name is recorded
+    and part of the cache key, the reason is logged."""
     from reasoneval.backends import choose_backend
 
-    chosen, _reason = choose_backend(name)  # type: ignore[arg-type]
-    return chosen
+    return choose_backend(name)  # type: ignore[arg-type]
 
 
 def command_line(cfg: RunConfig) -> list[str]:
