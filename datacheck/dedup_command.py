@@ -25,6 +25,8 @@ def read_field(
     if not any(line.strip() for line in lines):
         raise InputError(f"{path} is empty")
     rows, rejected = [], []
+    objects = 0  # lines that are JSON objects, with or without the field
+    fields_seen: set[str] = set()
     for index, line in enumerate(lines):
         reason, row = None, None
         try:
@@ -32,17 +34,35 @@ def read_field(
         except BadLine as err:
             reason = str(err)
         if reason is None:
-            if not isinstance(row, dict):
+            if isinstance(row, dict):
+                objects += 1
+                fields_seen.update(row)
+                if not isinstance(row.get(field), str):
+                    reason = f"field {field!r} missing or not a string"
+            else:
                 reason = "not a JSON object"
-            elif not isinstance(row.get(field), str):
-                reason = f"field {field!r} missing or not a string"
         if reason is None and isinstance(row, dict):
             rows.append((index, row))
         else:
             rejected.append(
                 {"line": index, "reason": reason, "record": line.decode("utf-8", "replace")}
             )
+    if objects and not rows:
+        # A mistyped --field rejects every row and used to exit 0 with nothing kept (issue 16).
+        raise InputError(
+            f"--field {field!r} is a string in none of the {objects} rows of {path}; "
+            f"fields there: {', '.join(sorted(fields_seen)[:8]) or 'none'}"
+        )
     return rows, rejected
+
+
+def summary_line(summary: dict[str, Any], out: Path) -> str:
+    """The one line `datacheck dedup` prints, in the shape of `datacheck clean`'s."""
+    return (
+        f"{summary['rows']} rows: {summary['kept']} kept, {summary['duplicates']} near-duplicates "
+        f"in {summary['clusters']} clusters, {summary['rejected']} rejected; "
+        f"report at {out / 'report.json'}"
+    )
 
 
 def dedup_file(path: Path, field: str, out: Path, config: DedupConfig) -> dict[str, Any]:
