@@ -385,7 +385,7 @@ def execute(cfg: RunConfig) -> int:
     outcomes = _gates(cfg, report, baseline)
     report["gates"] = [o.json() for o in outcomes]
     report["timing"] = {"started": started, "seconds": round(time.time() - started, 3)}
-    write_report(cfg.out, report, results, rows)
+    write_report(cfg.out, report, results, rows, {p.id: p.question for p in problems})
     finish_output(cfg.out, RUN_FILES, writer="reasoneval run")
     for o in outcomes:
         console.say(f"gate {'PASS' if o.passed else 'FAIL'}: {o.description}")

@@ -137,6 +137,11 @@ def test_base_flag_overrides_an_adapters_recorded_base(
     assert main([*args, "--base", str(tiny_model_dir), "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["model"]["base_model"] == str(tiny_model_dir.resolve())
+    # every path the page shows is absolute: it mixed the typed and the resolved ones
+    assert report["model"]["checkpoint"] == str(adapter.resolve())
+    command = report["command"]
+    assert command[2] == str(adapter.resolve()) and str(out.resolve()) in command
+    assert command[command.index("--base") + 1] == str(tiny_model_dir.resolve())
     assert backend.load_kwargs["base"] == str(tiny_model_dir)
 
     assert main([*args, "--base", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
