@@ -5,6 +5,7 @@ Each filter names one message, so anything else the libraries say still shows (i
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -18,6 +19,9 @@ TRL_VLLM_RANGE = "TRL currently supports vLLM versions"
 def quiet_library_noise() -> None:
     """Call before torch, bitsandbytes or TRL is imported."""
     quiet_bitsandbytes_kernels_hint()
+    # GRPO's colocated vLLM (use_vllm on CUDA) logs ~300 INFO lines per engine start, as it did
+    # under `reasoneval run`; a user's own VLLM_LOGGING_LEVEL wins.
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
     warnings.filterwarnings("ignore", message=TRL_VLLM_RANGE, category=UserWarning)
 
 
