@@ -2,119 +2,30 @@
 
     python benchmarks/bench_dedup.py                 # both on the same 20,000 docs, prints the ratio
     python benchmarks/bench_dedup.py --scale 1000000 # datacheck alone at scale: time and peak RSS
+    python benchmarks/bench_dedup.py --peers --sizes 20000 200000 --rounds 3
+        # `datacheck dedup` against rensa, datatrove and plain datasketch, each a whole process,
+        # interleaved (dedup_peer_runs.py; recipes in dedup_peers.py; peers: pip install .[bench])
 
 The plain recipe is the one datasketch's docs teach: a new MinHash per document, update() per
 shingle, then MinHashLSH query + insert, with the same normalisation, shingles, permutations and
 (bands, rows). Ours also verifies every candidate by exact Jaccard and clusters, so the
 comparison is conservative. The corpus is GSM8K-like: question-length documents drawn from
 GSM8K's word frequencies (when a copy is found) with 2% planted near-duplicates, whose recall
-is printed as a sanity check that the speed does not come from missing pairs.
+is printed as a sanity check that the speed does not come from missing pairs (dedup_corpus.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
-import json
-import os
-import random
 import resource
 import time
-from collections import Counter
-from pathlib import Path
+
+from dedup_corpus import corpus
+from dedup_peer_runs import add_peer_options, run_peers
 
 from datacheck.dedup import DedupConfig, near_duplicate_clusters
 from datacheck.lsh import jaccard
 from datacheck.minhash import Shingler, normalize_text
-
-FALLBACK_WORDS = [
-    "she",
-    "he",
-    "they",
-    "has",
-    "have",
-    "had",
-    "bought",
-    "sold",
-    "each",
-    "every",
-    "more",
-    "than",
-    "half",
-    "twice",
-    "how",
-    "many",
-    "much",
-    "does",
-    "did",
-    "will",
-    "apples",
-    "dollars",
-    "hours",
-    "minutes",
-    "pages",
-    "cookies",
-    "the",
-    "a",
-    "of",
-    "to",
-    "and",
-    "in",
-    "for",
-    "per",
-    "week",
-    "day",
-    "total",
-    "left",
-    "after",
-    "before",
-    "cost",
-    "costs",
-    "spent",
-    "earned",
-    "friends",
-    "store",
-    "box",
-    "boxes",
-    "bag",
-    "bags",
-    "times",
-]
-
-
-def vocabulary(seed: int) -> tuple[list[str], list[int]]:
-    gsm8k = Path(os.environ.get("GSM8K_DIR", "../shared/data/gsm8k")) / "train.jsonl"
-    if not gsm8k.is_file():
-        return FALLBACK_WORDS, [1] * len(FALLBACK_WORDS)
-    counts: Counter[str] = Counter()
-    for line in gsm8k.read_text(encoding="utf-8").splitlines():
-        counts.update(json.loads(line)["question"].split())
-    words, weights = zip(*counts.most_common(20000), strict=True)
-    return list(words), list(weights)
-
-
-def corpus(n: int, seed: int, dup_rate: float = 0.02) -> tuple[list[str], list[tuple[int, int]]]:
-    rng = random.Random(seed)
-    words, weights = vocabulary(seed)
-    cumulative = list(itertools.accumulate(weights))
-    docs: list[str] = []
-    planted: list[tuple[int, int]] = []
-    for chunk in range(0, n, 10000):  # drawn in chunks so generation does not dominate memory
-        lengths = [rng.randint(25, 60) for _ in range(min(10000, n - chunk))]
-        drawn = rng.choices(words, cum_weights=cumulative, k=sum(lengths))
-        at = 0
-        for length in lengths:
-            i = len(docs)
-            if i > 10 and rng.random() < dup_rate:
-                source = rng.randrange(i)
-                tokens = docs[source].split()
-                tokens[rng.randrange(len(tokens))] = rng.choice(words)  # one word changed
-                docs.append(" ".join(tokens))
-                planted.append((source, i))
-            else:
-                docs.append(" ".join(drawn[at : at + length]))
-            at += length
-    return docs, planted
 
 
 def plain_datasketch(docs: list[str], config: DedupConfig) -> tuple[float, float, int]:
@@ -168,7 +79,11 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20000, help="side-by-side corpus size")
     parser.add_argument("--scale", type=int, help="run datacheck alone on this many docs")
     parser.add_argument("--seed", type=int, default=0)
+    add_peer_options(parser)
     args = parser.parse_args()
+    if args.peers:
+        run_peers(args)
+        return
     config = DedupConfig()
     bands, rows = config.banding()
     n = args.scale or args.docs

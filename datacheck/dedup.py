@@ -41,11 +41,11 @@ def build_index(
     nonempty = np.zeros(len(texts), dtype=bool)
     with tqdm(total=len(texts), desc=desc, unit="doc", disable=None) as bar:
         for part in batches(len(texts), config.batch_size):
-            docs = [normalize_text(t, mask_numbers=mask_numbers) for t in texts[part]]
-            batch = shingler.shingle(docs)
+            # Bags, not sets: the signature is the same and the per-document sort is skipped.
+            batch = shingler.shingle_texts(texts[part], mask_numbers=mask_numbers, distinct=False)
             keys[part] = band_keys(signer.sign(batch), bands, rows)
             nonempty[part] = np.diff(batch.offsets) > 0
-            bar.update(len(docs))
+            bar.update(part.stop - part.start)
     return Index(keys, nonempty)
 
 
@@ -53,8 +53,8 @@ def shingle_sets(
     texts: Sequence[str], indices: Iterable[int], config: DedupConfig, *, mask_numbers: bool = False
 ) -> dict[int, U64]:
     wanted = sorted(set(indices))
-    batch = Shingler(config.ngram).shingle(
-        [normalize_text(texts[i], mask_numbers=mask_numbers) for i in wanted]
+    batch = Shingler(config.ngram).shingle_texts(
+        [texts[i] for i in wanted], mask_numbers=mask_numbers
     )
     return {i: batch.of(k) for k, i in enumerate(wanted)}
 

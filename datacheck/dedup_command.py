@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,42 +12,61 @@ from datacheck.records import SCHEMA_VERSION
 from reasoneval.artifacts import atomic_write_text as atomic_write
 from reasoneval.artifacts import package_versions
 from reasoneval.errors import InputError
-from reasoneval.jsonl import BadLine, parse_line, split_lines
+from reasoneval.jsonl import BadLine, dumps_line, parse_line
 from reasoneval.jsonl import jsonl_text as _jsonl
 
+# UTF-8 of U+2028, U+2029 and U+0085: str.splitlines breaks at them (see reasoneval.jsonl), so a
+# kept line holding one raw is written re-serialised, escaped, instead of verbatim.
+_LINE_BREAKING = (b"\xe2\x80\xa8", b"\xe2\x80\xa9", b"\xc2\x85")
 
-def read_field(
-    path: Path, field: str
-) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+
+@dataclass(slots=True)
+class FieldRows:
+    """The line index and text of every row with a string field; only the texts are held: at 1M
+    rows the parsed records would cost more memory than the whole deduplication."""
+
+    lines: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def read_field(path: Path, field: str) -> tuple[FieldRows, list[dict[str, Any]]]:
     """Rows with a string `field`, and a rejection (with reason) for every other line."""
     if not path.is_file():
         raise InputError(f"no file at {path}")
-    lines = split_lines(path.read_bytes())
-    if not any(line.strip() for line in lines):
-        raise InputError(f"{path} is empty")
-    rows, rejected = [], []
+    rows, rejected = FieldRows(), []
+    blank = True
     objects = 0  # lines that are JSON objects, with or without the field
-    fields_seen: set[str] = set()
-    for index, line in enumerate(lines):
-        reason, row = None, None
-        try:
-            row = parse_line(line)
-        except BadLine as err:
-            reason = str(err)
-        if reason is None:
-            if isinstance(row, dict):
-                objects += 1
-                fields_seen.update(row)
-                if not isinstance(row.get(field), str):
-                    reason = f"field {field!r} missing or not a string"
+    fields_seen: set[str] = set()  # only needed, so only collected, until a row has the field
+    with path.open("rb") as fh:  # lines end at b"\n" only, as reasoneval.jsonl.split_lines
+        for index, raw in enumerate(fh):
+            line = raw.removesuffix(b"\n")
+            blank = blank and not line.strip()
+            reason, row = None, None
+            try:
+                row = parse_line(line)
+            except BadLine as err:
+                reason = str(err)
+            if reason is None:
+                if isinstance(row, dict):
+                    objects += 1
+                    if not rows.lines:
+                        fields_seen.update(row)
+                    if not isinstance(row.get(field), str):
+                        reason = f"field {field!r} missing or not a string"
+                else:
+                    reason = "not a JSON object"
+            if reason is None and isinstance(row, dict):
+                rows.lines.append(index)
+                rows.texts.append(row[field])
             else:
-                reason = "not a JSON object"
-        if reason is None and isinstance(row, dict):
-            rows.append((index, row))
-        else:
-            rejected.append(
-                {"line": index, "reason": reason, "record": line.decode("utf-8", "replace")}
-            )
+                rejected.append(
+                    {"line": index, "reason": reason, "record": line.decode("utf-8", "replace")}
+                )
+    if blank:
+        raise InputError(f"{path} is empty")
     if objects and not rows:
         # A mistyped --field rejects every row and used to exit 0 with nothing kept (issue 16).
         raise InputError(
@@ -65,25 +85,47 @@ def summary_line(summary: dict[str, Any], out: Path) -> str:
     )
 
 
+def _write_kept_lines(path: Path, out: Path, skip: set[int]) -> None:
+    """The kept rows verbatim, line by line from the source: nothing re-serialised (unless a raw
+    line break inside a string forces it), nothing held in memory, renamed into place."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    with path.open("rb") as source, tmp.open("wb") as sink:
+        for index, raw in enumerate(source):
+            if index in skip:
+                continue
+            line = raw.removesuffix(b"\n")
+            if not line.isascii() and any(b in line for b in _LINE_BREAKING):
+                line = dumps_line(parse_line(line)).encode("utf-8")
+            sink.write(line + b"\n")
+    tmp.replace(out)
+
+
+def _records(path: Path, wanted: set[int]) -> dict[int, Any]:
+    with path.open("rb") as fh:
+        return {i: parse_line(raw.removesuffix(b"\n")) for i, raw in enumerate(fh) if i in wanted}
+
+
 def dedup_file(path: Path, field: str, out: Path, config: DedupConfig) -> dict[str, Any]:
     rows, rejected = read_field(path, field)
-    result = near_duplicate_clusters([row[field] for _, row in rows], config)
+    lines = rows.lines
+    result = near_duplicate_clusters(rows.texts, config)
+    rows.texts = []
     removed: dict[int, int] = {}
     clusters = []
     for members in result.clusters:
         keep = members[0]  # lowest line index survives
-        clusters.append({"kept": rows[keep][0], "members": [rows[i][0] for i in members]})
+        clusters.append({"kept": lines[keep], "members": [lines[i] for i in members]})
         for i in members[1:]:
             removed[i] = keep
-    kept = [row for i, (_, row) in enumerate(rows) if i not in removed]
+    records = _records(path, {lines[i] for i in removed})
     duplicates = [
-        {"line": rows[i][0], "duplicate_of": rows[k][0], "record": rows[i][1]}
+        {"line": lines[i], "duplicate_of": lines[k], "record": records[lines[i]]}
         for i, k in sorted(removed.items())
     ]
     summary = {
         "schema_version": SCHEMA_VERSION,
-        "rows": len(rows) + len(rejected),
-        "kept": len(kept),
+        "rows": len(lines) + len(rejected),
+        "kept": len(lines) - len(removed),
         "duplicates": len(duplicates),
         "rejected": len(rejected),
         "clusters": len(clusters),
@@ -94,7 +136,9 @@ def dedup_file(path: Path, field: str, out: Path, config: DedupConfig) -> dict[s
         "threshold": config.threshold,
         "versions": package_versions(),
     }
-    atomic_write(out / "kept.jsonl", _jsonl(kept))
+    out.mkdir(parents=True, exist_ok=True)
+    skip = {lines[i] for i in removed} | {r["line"] for r in rejected}
+    _write_kept_lines(path, out / "kept.jsonl", skip)
     atomic_write(out / "duplicates.jsonl", _jsonl(duplicates))
     atomic_write(out / "rejected.jsonl", _jsonl(rejected))
     atomic_write(out / "clusters.jsonl", _jsonl(clusters))

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-STAGE_SCHEMA = 1  # bump when a stage's output format changes: old markers stop matching
+# Bump when a stage's output changes; old markers stop matching. 2: byte-level word hashes.
+STAGE_SCHEMA = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,7 +92,12 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
     """Every stage, resumably; returns the evaluation directory of each (stage, seed)."""
     import torch
 
-    torch.set_num_threads(cfg.torch_threads)  # fixed threads: float sums reduce in one order
+    from reasoneval.backends.threads import THREADS_ENV
+
+    # Fixed threads, training and evaluation alike: float sums then reduce in one order, and a
+    # rerun (or CI against its baseline) decodes the same tokens whatever the machine's load.
+    torch.set_num_threads(cfg.torch_threads)
+    os.environ[THREADS_ENV] = str(cfg.torch_threads)
     base = verified_base(cfg)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "pipeline_config.json", json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")

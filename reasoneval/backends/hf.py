@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from reasoneval.backends.base import SamplingConfig
 from reasoneval.backends.checkpoint import ResolvedCheckpoint
+from reasoneval.backends.threads import decode_threads
 from reasoneval.records import Completion
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class HFBackend:
         device: str | None = None,
         max_model_len: int | None = None,
         allow_pickle: bool = False,
+        threads: int | None = None,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -141,6 +143,7 @@ class HFBackend:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.batch_size = batch_size
         self.max_model_len = max_model_len
+        self.threads = threads  # CPU only; None: threads.decode_threads() before each call
         self.tokenizer = AutoTokenizer.from_pretrained(
             ckpt.tokenizer_dir, trust_remote_code=trust_remote_code
         )
@@ -171,6 +174,8 @@ class HFBackend:
     def generate(self, prompts: Sequence[str], sampling: SamplingConfig) -> list[list[Completion]]:
         import torch
 
+        if self.device == "cpu":
+            torch.set_num_threads(self.threads or decode_threads())
         # prompts arrive fully rendered (chat template included): no BOS or other tokens added
         encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         # rows = (prompt index, sample index); longest first so the first batch finds OOM early

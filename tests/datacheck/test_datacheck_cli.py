@@ -152,6 +152,10 @@ def test_dedup_subcommand_clusters_one_field(tmp_path: Path, write_rows) -> None
     assert clusters == [{"kept": 0, "members": [0, 2]}]
     assert [json.loads(x)["line"] for x in (out / "rejected.jsonl").read_text().splitlines()] == [3]
     assert (out / "kept.jsonl").read_text().count("\n") == 2
+    source = path.read_text().splitlines(keepends=True)
+    assert (out / "kept.jsonl").read_text() == source[0] + source[1]  # verbatim
+    duplicate = json.loads((out / "duplicates.jsonl").read_text())
+    assert duplicate["line"] == 2 and duplicate["record"] == json.loads(source[2])
 
 
 def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
