@@ -7,7 +7,6 @@ on stderr (docs/exit-codes.md).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -179,10 +178,10 @@ def run_clean(args: argparse.Namespace) -> int:
 
 
 def run_dedup(args: argparse.Namespace) -> int:
-    from datacheck.dedup_command import dedup_file
+    from datacheck.dedup_command import dedup_file, summary_line
 
     summary = dedup_file(args.file, args.field, args.out, _dedup_config(args))
-    print(json.dumps(summary), file=sys.stderr)
+    print(summary_line(summary, args.out), file=sys.stderr)
     return EXIT_OK
 
 

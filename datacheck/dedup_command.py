@@ -38,6 +38,8 @@ def read_field(path: Path, field: str) -> tuple[FieldRows, list[dict[str, Any]]]
         raise InputError(f"no file at {path}")
     rows, rejected = FieldRows(), []
     blank = True
+    objects = 0  # lines that are JSON objects, with or without the field
+    fields_seen: set[str] = set()  # only needed, so only collected, until a row has the field
     with path.open("rb") as fh:  # lines end at b"\n" only, as reasoneval.jsonl.split_lines
         for index, raw in enumerate(fh):
             line = raw.removesuffix(b"\n")
@@ -48,10 +50,14 @@ def read_field(path: Path, field: str) -> tuple[FieldRows, list[dict[str, Any]]]
             except BadLine as err:
                 reason = str(err)
             if reason is None:
-                if not isinstance(row, dict):
+                if isinstance(row, dict):
+                    objects += 1
+                    if not rows.lines:
+                        fields_seen.update(row)
+                    if not isinstance(row.get(field), str):
+                        reason = f"field {field!r} missing or not a string"
+                else:
                     reason = "not a JSON object"
-                elif not isinstance(row.get(field), str):
-                    reason = f"field {field!r} missing or not a string"
             if reason is None and isinstance(row, dict):
                 rows.lines.append(index)
                 rows.texts.append(row[field])
@@ -61,7 +67,22 @@ def read_field(path: Path, field: str) -> tuple[FieldRows, list[dict[str, Any]]]
                 )
     if blank:
         raise InputError(f"{path} is empty")
+    if objects and not rows:
+        # A mistyped --field rejects every row and used to exit 0 with nothing kept (issue 16).
+        raise InputError(
+            f"--field {field!r} is a string in none of the {objects} rows of {path}; "
+            f"fields there: {', '.join(sorted(fields_seen)[:8]) or 'none'}"
+        )
     return rows, rejected
+
+
+def summary_line(summary: dict[str, Any], out: Path) -> str:
+    """The one line `datacheck dedup` prints, in the shape of `datacheck clean`'s."""
+    return (
+        f"{summary['rows']} rows: {summary['kept']} kept, {summary['duplicates']} near-duplicates "
+        f"in {summary['clusters']} clusters, {summary['rejected']} rejected; "
+        f"report at {out / 'report.json'}"
+    )
 
 
 def _write_kept_lines(path: Path, out: Path, skip: set[int]) -> None:

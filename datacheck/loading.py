@@ -83,7 +83,24 @@ def _load_files(files: Mapping[str, Path], *, prefix: str, spec: SourceSpec) -> 
         if not any(line.strip() for line in lines):
             raise InputError(f"{path} is empty")
         splits[split] = _parse_lines(lines, prefix=prefix, split=split, spec=spec)
+        _require_fields(splits[split], path, spec)
     return LoadedSource(splits, hashes)
+
+
+def _require_fields(loaded: LoadedSplit, path: Path, spec: SourceSpec) -> None:
+    """A field no row has is a mistyped --question-field/--answer-field: bad usage (exit 2), not
+    a run that rejects every row and exits 0 (issue 16)."""
+    if loaded.problems:
+        return
+    objects = [r.source for r in loaded.rejections if isinstance(r.source, Mapping)]
+    for flag, name in (("--question-field", spec.question_field),
+                       ("--answer-field", spec.answer_field)):  # fmt: skip
+        if objects and not any(name in row for row in objects):
+            seen = sorted({key for row in objects for key in row})
+            raise InputError(
+                f"{flag} {name!r} is in none of the {len(objects)} rows of {path}; "
+                f"fields there: {', '.join(seen[:8])}"
+            )
 
 
 def _parse_lines(lines: list[bytes], *, prefix: str, split: str, spec: SourceSpec) -> LoadedSplit:

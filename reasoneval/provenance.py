@@ -13,22 +13,26 @@ if TYPE_CHECKING:
 
 
 def describe_model(
-    checkpoint: Path, trust_remote_code: bool, allow_pickle: bool = False
+    checkpoint: Path, trust_remote_code: bool, allow_pickle: bool = False, base: Path | None = None
 ) -> dict[str, Any]:
     """A full model dir or a PEFT adapter dir; the fingerprint covers the adapter and its base.
 
     Resolving it checks the weights (safetensors unless ``allow_pickle``) and remote code, so a
-    checkpoint that must not load is refused here, before any import of torch."""
+    checkpoint that must not load is refused here, before any import of torch. ``base``
+    overrides an adapter's recorded base (``reasoneval run --base``)."""
     from reasoneval.backends.checkpoint import resolve_checkpoint
 
     resolved = resolve_checkpoint(
-        checkpoint, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code
+        checkpoint,
+        base=None if base is None else str(base),
+        allow_pickle=allow_pickle,
+        trust_remote_code=trust_remote_code,
     )
     parts = [directory_fingerprint(resolved.model_dir)]
     if resolved.adapter_dir is not None:
         parts.append(directory_fingerprint(resolved.adapter_dir))
     return {
-        "checkpoint": str(checkpoint),
+        "checkpoint": str(checkpoint.resolve()),  # absolute, as base_model and tokenizer_dir
         "base_model": str(resolved.model_dir) if resolved.adapter_dir else None,
         "is_adapter": resolved.adapter_dir is not None,
         "tokenizer_dir": str(resolved.tokenizer_dir),
@@ -59,25 +63,30 @@ def describe_tokenizer(tok: Any) -> dict[str, Any]:
     }
 
 
-def resolve_backend(name: str) -> str:
-    """``auto`` -> the concrete backend (the backends' own rule); recorded and part of the cache key."""
+def resolve_backend(name: str) -> tuple[str, str]:
+    """``auto`` -> the concrete backend (the backends' own rule) and why; the name is recorded
+    and part of the cache key, the reason is logged."""
     from reasoneval.backends import choose_backend
 
-    chosen, _reason = choose_backend(name)  # type: ignore[arg-type]
-    return chosen
+    return choose_backend(name)  # type: ignore[arg-type]
+
+
+def _absolute(path: Path) -> str:
+    return str(Path(path).resolve())
 
 
 def command_line(cfg: RunConfig) -> list[str]:
-    """The canonical command that reproduces this run (every setting explicit)."""
+    """The canonical command that reproduces this run (every setting explicit), with absolute
+    paths, as the model section records them, so it runs from any directory."""
     ds, s = cfg.dataset, cfg.sampling
     cmd = [
         "reasoneval",
         "run",
-        str(cfg.checkpoint),
+        _absolute(cfg.checkpoint),
         "--layers",
         ",".join(cfg.layers),
         "--dataset",
-        ds.name,
+        _absolute(Path(ds.name)) if Path(ds.name).is_file() else ds.name,
         "--split",
         ds.split,
         "--backend",
@@ -95,14 +104,14 @@ def command_line(cfg: RunConfig) -> list[str]:
         "--seed",
         str(s.seed),
         "--out",
-        str(cfg.out),
+        _absolute(cfg.out),
     ]
     if ds.data_dir is not None:
-        cmd += ["--data-dir", str(ds.data_dir)]
+        cmd += ["--data-dir", _absolute(ds.data_dir)]
     if ds.limit is not None:
         cmd += ["--limit", str(ds.limit)]
     if cfg.baseline is not None:
-        cmd += ["--baseline", str(cfg.baseline), "--margin", str(cfg.margin_points)]
+        cmd += ["--baseline", _absolute(cfg.baseline), "--margin", str(cfg.margin_points)]
     for g in cfg.gates:
         cmd += ["--gate", str(g)]
     sens = cfg.sensitivity_config
@@ -114,7 +123,9 @@ def command_line(cfg: RunConfig) -> list[str]:
             str(sens.max_per_item),
         ]
         for path in sens.external_files:
-            cmd += ["--variants-file", str(path)]
+            cmd += ["--variants-file", _absolute(path)]
+    if cfg.base is not None:
+        cmd += ["--base", _absolute(cfg.base)]
     if cfg.trust_remote_code:
         cmd.append("--trust-remote-code")
     if cfg.allow_pickle:

@@ -1,7 +1,7 @@
 """pytest plugin: write evaluation gates as ordinary tests against a `reasoneval run` report.
 
-Options: ``--reasoneval-report RUN_DIR``, ``--reasoneval-baseline RUN_DIR`` (repeat either for a
-group of runs, one per training seed), ``--reasoneval-update-baseline`` (copy the report over the
+Options: ``--reasoneval-report=RUN_DIR``, ``--reasoneval-baseline=RUN_DIR`` (with ``=``: see
+:func:`pytest_configure`; repeat either for a group of runs, one per training seed), ``--reasoneval-update-baseline`` (copy the report over the
 baseline, as syrupy's ``--snapshot-update``). Fixtures: ``reasoneval_report``,
 ``reasoneval_baseline`` (a :class:`RunReport`, or a :class:`RunGroup` when repeated). Helper:
 :func:`assert_no_regression`.
@@ -21,6 +21,7 @@ import pytest
 
 REPORT_FILE = "report.json"
 SAMPLES_FILE = "samples.jsonl"
+PATH_OPTIONS = ("--reasoneval-report", "--reasoneval-baseline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class MetricValue:
     lo: float | None = None
     hi: float | None = None
     n: int | None = None
-    higher_is_better: bool = True
+    higher_is_better: bool | None = True  # None: a reference figure, no better direction
     runs: int = 1
 
     def __float__(self) -> float:
@@ -100,7 +101,7 @@ class RunReport:
             m.get("lo"),
             m.get("hi"),
             m.get("n"),
-            bool(m.get("higher_is_better", True)),
+            m.get("higher_is_better", True),
         )
 
     def __repr__(self) -> str:
@@ -165,6 +166,8 @@ def assert_no_regression(
         return
     if test != "non-inferiority":
         raise ValueError(f"test={test!r} needs accuracy with samples files; got {cand.name}")
+    if cand.higher_is_better is None:
+        raise TypeError(f"{cand.name} has no better direction; assert a bound on it instead")
     drop = (base.value - cand.value) if cand.higher_is_better else (cand.value - base.value)
     if drop * 100 > margin_points:
         direction = "fell" if cand.higher_is_better else "rose"
@@ -197,6 +200,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse ``--reasoneval-report RUN_DIR`` written with a space.
+
+    pytest picks its rootdir and config file from the command line before it loads plugins, so a
+    separate RUN_DIR is read as a test path then: the rootdir became a common ancestor of the
+    tests and the run (nodeids like ``../main/test_model_gates.py``), and the project's own
+    pytest settings could be missed (issue 16). With ``=`` the value stays with its option.
+    """
+    spaced = [a for a in config.invocation_params.args if a in PATH_OPTIONS]
+    if spaced:
+        raise pytest.UsageError(
+            f"write {spaced[0]}=RUN_DIR, with '=': pytest chooses its rootdir before plugins "
+            f"load, so a separate RUN_DIR is taken for a test path (rootdir: {config.rootpath})"
+        )
+
+
 def _load(paths: list[str]) -> RunReport | RunGroup:
     runs = [RunReport(Path(p)) for p in paths]
     return runs[0] if len(runs) == 1 else RunGroup(runs)
@@ -206,7 +225,7 @@ def _load(paths: list[str]) -> RunReport | RunGroup:
 def reasoneval_report(request: pytest.FixtureRequest) -> RunReport | RunGroup:
     paths = request.config.getoption("--reasoneval-report")
     if not paths:
-        pytest.skip("no report to gate: pass --reasoneval-report RUN_DIR")
+        pytest.skip("no report to gate: pass --reasoneval-report=RUN_DIR")
     return _load(paths)
 
 
@@ -232,7 +251,7 @@ def reasoneval_baseline(
 ) -> RunReport | RunGroup:
     paths = request.config.getoption("--reasoneval-baseline")
     if not paths:
-        pytest.skip("no baseline: pass --reasoneval-baseline RUN_DIR")
+        pytest.skip("no baseline: pass --reasoneval-baseline=RUN_DIR")
     if request.config.getoption("--reasoneval-update-baseline"):
         if not isinstance(reasoneval_report, RunReport) or len(paths) != 1:
             raise pytest.UsageError(
@@ -256,6 +275,12 @@ def pytest_assertrepr_compare(
             lines.append(f"  {side}: {value.describe()}")
     lines.append(
         f"  difference: {(lv - rv) * 100:+.2f} points "
-        f"({'higher' if metric.higher_is_better else 'lower'} is better)"
+        f"({_direction(metric.higher_is_better)})"
     )
     return lines
+
+
+def _direction(higher_is_better: bool | None) -> str:
+    if higher_is_better is None:
+        return "no better direction"
+    return "higher is better" if higher_is_better else "lower is better"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reasoneval import provenance
+from reasoneval import console, provenance
 from reasoneval.artifacts import atomic_write_text, check_out_dir, git_revision, package_versions
 from reasoneval.backends.base import SamplingConfig
 from reasoneval.cache import GenerationCache, cache_key
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from reasoneval.answers import Extraction
     from reasoneval.layers.sensitivity import SensitivityConfig
 
+log = logging.getLogger(__name__)
 ORIGINAL = "original"
 CACHE_FILE = "cache/generations.jsonl"
 RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not part of the result
@@ -50,6 +52,11 @@ RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", type=Path, help="model directory or PEFT adapter directory")
+    p.add_argument(
+        "--base",
+        type=Path,
+        help="base model directory for an adapter CKPT (default: the one the adapter records)",
+    )
     p.add_argument(
         "--layers", default="accuracy", help="comma-separated: accuracy,traces,sensitivity"
     )
@@ -105,6 +112,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="replicas, one per process started by accelerate launch (docs/scaling.md)",
     )
     p.add_argument("--tensor-parallel-size", type=int, default=1, help="GPUs per vLLM replica")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="let vLLM and transformers log at INFO"
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -156,6 +166,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         chunk_size=args.chunk_size,
         sensitivity_config=_sensitivity_config(args) if "sensitivity" in layers else None,
         parallel=ParallelConfig(args.data_parallel_size, args.tensor_parallel_size),
+        base=args.base,
     )
 
 
@@ -177,6 +188,7 @@ def _sensitivity_config(args: argparse.Namespace) -> SensitivityConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    console.setup_logging(verbose=args.verbose)
     return execute(config_from_args(args))
 
 
@@ -213,6 +225,8 @@ def _generate(
         return stats
     from reasoneval.backends import load_backend
 
+    # vLLM's own per-request bars: on a terminal only, never into a piped log.
+    bars: dict[str, Any] = {"use_tqdm": sys.stderr.isatty()} if cfg.backend == "vllm" else {}
     backend = load_sharded(  # one replica per launched process: reasoneval/sharding.py
         cfg.backend,
         cfg.parallel,
@@ -222,7 +236,9 @@ def _generate(
             seed=cfg.sampling.seed,
             trust_remote_code=cfg.trust_remote_code,
             allow_pickle=cfg.allow_pickle,
+            base=None if cfg.base is None else str(cfg.base),
             **engine,
+            **bars,
         ),
     )
     chunk_size = cfg.chunk_size or (512 if cfg.backend == "vllm" else 64)
@@ -326,19 +342,30 @@ def execute(cfg: RunConfig) -> int:
     baseline = load_run_dir(cfg.baseline) if cfg.baseline else None  # fail fast on a bad path
     if not cfg.checkpoint.exists():
         raise InputError(f"checkpoint not found: {cfg.checkpoint}")
+    if cfg.base is not None and not (cfg.base / "config.json").is_file():
+        raise InputError(f"--base {cfg.base} is not a model directory (no config.json)")
     problems = load_problems(cfg.dataset)
     shots = tuple(load_few_shot(cfg.dataset, cfg.few_shot))
-    model = provenance.describe_model(cfg.checkpoint, cfg.trust_remote_code, cfg.allow_pickle)
+    model = provenance.describe_model(
+        cfg.checkpoint, cfg.trust_remote_code, cfg.allow_pickle, base=cfg.base
+    )
     tokenizer = provenance.load_tokenizer(model, cfg.trust_remote_code)
-    backend_name = provenance.resolve_backend(cfg.backend)
+    backend_name, backend_reason = provenance.resolve_backend(cfg.backend)
+    log.info("backend %s (%s)", backend_name, backend_reason)
     ctx = RunContext(
         tokenizer, cfg.sampling.seed, cfg.sampling.n, "few-shot" if shots else "zero-shot"
     )
     layers = build_layers(cfg.layers, LayerOptions(shots, cfg.sensitivity_config))
-    requests = [r for layer in layers for r in layer.requests(problems, ctx)]
+    by_layer = {layer.name: layer.requests(problems, ctx) for layer in layers}
+    requests = [r for layer_requests in by_layer.values() for r in layer_requests]
     needed = _unique_prompts(requests, cfg.sampling.n)
     identity = f"{backend_name}:{model['fingerprint']}"
     cache = open_cache(cfg.out / CACHE_FILE)  # only the main process writes it
+    if is_main_process():
+        cached = sum(
+            cache_key(identity, p, replace(cfg.sampling, n=n)) in cache for p, n in needed.items()
+        )
+        console.say(console.generation_plan(by_layer, needed, cached))
     gen_started = time.time()
     gen_stats = _generate(replace(cfg, backend=backend_name), needed, identity, cache)  # type: ignore[arg-type]
     gen_seconds = time.time() - gen_started
@@ -358,13 +385,12 @@ def execute(cfg: RunConfig) -> int:
     outcomes = _gates(cfg, report, baseline)
     report["gates"] = [o.json() for o in outcomes]
     report["timing"] = {"started": started, "seconds": round(time.time() - started, 3)}
-    write_report(cfg.out, report, results, rows)
+    write_report(cfg.out, report, results, rows, {p.id: p.question for p in problems})
     finish_output(cfg.out, RUN_FILES, writer="reasoneval run")
     for o in outcomes:
-        print(
-            f"reasoneval run: gate {'PASS' if o.passed else 'FAIL'}: {o.description}",
-            file=sys.stderr,
-        )
+        console.say(f"gate {'PASS' if o.passed else 'FAIL'}: {o.description}")
+    for line in console.run_summary(report, cfg.out):
+        console.say(line)
     return 0 if all(o.passed for o in outcomes) else 1
 
 

@@ -35,3 +35,4 @@ class RunConfig:
     chunk_size: int | None = None
     sensitivity_config: SensitivityConfig | None = None  # None: the layer's defaults
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
+    base: Path | None = None  # overrides an adapter's recorded base_model_name_or_path

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from train.console import interactive
+
 # The seven projections of a Qwen2/Llama block. Tiny-Reason adapts all of them, FFN included,
 # rather than attention only (https://taivu1998.github.io/projects/12_tiny_reason).
 ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -151,6 +153,8 @@ def shared_training_args(cfg: RunConfig, hw: Hardware) -> dict[str, Any]:
         "use_cpu": hw.use_cpu,
         "report_to": cfg.report_to,
         "trust_remote_code": cfg.trust_remote_code,
+        # On a terminal, a progress bar; in a piped log, the loss line every logging_steps.
+        "disable_tqdm": not interactive(),
     }
 
 
@@ -159,14 +163,17 @@ def run_cli(config_cls: type[C], main: Callable[[C], Any], argv: Sequence[str] |
     """The exit-code contract (docs/exit-codes.md): 0 trained; 2 a bad config or bad training data;
     3 an internal error. Training has no gate, so it never exits 1."""
     from reasoneval.errors import EXIT_OK, debug_requested, guarded
+    from train.console import quiet_library_noise, quiet_progress_bars
     from train.data import TrainDataError
 
+    quiet_library_noise()
     name = prog.removeprefix("python -m ")
     args = list(sys.argv[1:] if argv is None else argv)
     debug = debug_requested(args)
 
     def body() -> int:
         cfg = parse_config(config_cls, args, prog=prog)
+        quiet_progress_bars()
         meta = main(cfg)
         print(f"{name}: {meta.global_step} steps; adapter and train_meta.json in {cfg.output_dir}")
         return EXIT_OK

@@ -16,6 +16,7 @@ from train.data import file_sha256, grpo_dataset, read_kept_rows, select_rows
 from train.hardware import Hardware, detect_hardware
 from train.modeling import (
     adapter_base_path,
+    check_model_source,
     load_base_model,
     load_tokenizer,
     lora_config,
@@ -131,9 +132,9 @@ def training_args(cfg: GRPORunConfig, hw: Hardware, reward_weights: Sequence[flo
         use_vllm=_use_vllm(cfg, hw),
         vllm_mode="colocate",
         vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
-        # TRL prints a table and writes completions/*.parquet; our own JSONL adds reward stats.
-        log_completions=True,
-        num_completions_to_print=cfg.log_samples_per_step,
+        # Off: TRL's log_completions prints a rich table of prompts at every logging step (issue
+        # 16). Our completion_samples.jsonl keeps log_samples_per_step samples with their rewards.
+        log_completions=False,
     )
 
 
@@ -174,6 +175,7 @@ def prepare(
     started_at = now_utc()
     # Bad rows fail here, before the heavy imports and the model load.
     rows = select_rows(read_kept_rows(cfg.train_file), cfg.max_samples, cfg.seed)
+    check_model_source(cfg.model_name_or_path)
 
     from transformers import set_seed
     from trl.trainer.grpo_trainer import GRPOTrainer

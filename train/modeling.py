@@ -6,8 +6,51 @@ import os
 from pathlib import Path
 from typing import Any
 
-from train.config import RunConfig
+from train.config import ConfigError, RunConfig
 from train.hardware import Hardware
+
+# Seconds to wait for the hub before saying it is unreachable. Left to itself, the hub client
+# retried an unreachable hub for 58 s, then transformers raised a 90-line traceback (issue 16).
+HUB_PROBE_TIMEOUT_S = 10.0
+
+
+def check_model_source(name: str) -> None:
+    """A local directory, a hub id already in the local cache, or one the hub answers for.
+
+    Anything else is a ConfigError (one line, exit 2) within seconds, before any model loads.
+    """
+    if Path(name).expanduser().is_dir():
+        return
+    from huggingface_hub import constants, get_session, try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
+
+    try:
+        cached = try_to_load_from_cache(name, "config.json")
+    except HFValidationError:
+        raise ConfigError(
+            f"model_name_or_path {name!r} is neither a local directory nor a hub id"
+        ) from None
+    if isinstance(cached, str):
+        return
+    if constants.HF_HUB_OFFLINE:
+        raise ConfigError(
+            f"model_name_or_path {name!r} is not a local directory, and it is not in the local "
+            "hub cache (HF_HUB_OFFLINE is set); pass a local model directory"
+        )
+    url = f"{constants.ENDPOINT}/api/models/{name}"
+    try:
+        status = get_session().head(url, timeout=HUB_PROBE_TIMEOUT_S).status_code
+    except Exception as exc:  # any transport failure: DNS, refused, timeout, proxy
+        raise ConfigError(
+            f"model_name_or_path {name!r} is not a local directory and the hub at "
+            f"{constants.ENDPOINT} is unreachable ({type(exc).__name__}); pass a local model "
+            "directory"
+        ) from None
+    if status in (401, 404):
+        raise ConfigError(
+            f"model_name_or_path {name!r} is not a local directory, and the hub has no such "
+            f"model (HTTP {status}; gated models need HF_TOKEN)"
+        )
 
 
 def load_tokenizer(path: str, *, trust_remote_code: bool = False) -> Any:

@@ -18,6 +18,7 @@ from reasoneval.artifacts import atomic_write_text, git_state, package_versions
 META_SCHEMA_VERSION = 1
 META_FILE = "train_meta.json"
 CONFIG_FILE = "config.yaml"
+ADAPTER_CONFIG = "adapter_config.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,22 @@ def write_provenance(out_dir: str | Path, config: dict[str, Any], meta: RunMeta)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False))
     atomic_write_text(out / META_FILE, json.dumps(dataclasses.asdict(meta), indent=2) + "\n")
+
+
+def anchor_adapter_base(adapter_dir: Path) -> None:
+    """Record a local base model as an absolute path in the adapter's config.
+
+    PEFT stores the string training was given, so ``--model_name_or_path runs/tiny`` resolved
+    only from the directory training ran in (issue 16). A hub id is left as it is.
+    """
+    path = adapter_dir / ADAPTER_CONFIG
+    if not path.is_file():  # full fine-tuning saves a model, not an adapter
+        return
+    config = json.loads(path.read_text(encoding="utf-8"))
+    base = config.get("base_model_name_or_path")
+    if isinstance(base, str) and base and Path(base).expanduser().is_dir():
+        config["base_model_name_or_path"] = str(Path(base).expanduser().resolve())
+        atomic_write_text(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def read_meta(out_dir: str | Path) -> RunMeta:
@@ -100,5 +117,6 @@ def finish_run(run: Any, *, stage: str, n_eval: int, merged_base: str | None = N
     )
     if trainer.is_world_process_zero():  # one writer under DDP/FSDP
         run.tokenizer.save_pretrained(str(out))
+        anchor_adapter_base(out)
         write_provenance(out, dataclasses.asdict(run.cfg), meta)
     return meta

@@ -16,7 +16,7 @@ from train.data import (
     split_train_eval,
 )
 from train.hardware import Hardware, detect_hardware
-from train.modeling import load_base_model, load_tokenizer, lora_config
+from train.modeling import check_model_source, load_base_model, load_tokenizer, lora_config
 from train.provenance import RunMeta, finish_run, now_utc
 
 
@@ -78,6 +78,7 @@ def prepare(cfg: SFTRunConfig) -> SFTRun:
     started_at = now_utc()
     # Bad rows fail here, before the heavy imports and the model load.
     rows = select_rows(read_kept_rows(cfg.train_file), cfg.max_samples, cfg.seed)
+    check_model_source(cfg.model_name_or_path)
 
     from transformers import set_seed
     from trl.trainer.sft_trainer import SFTTrainer

@@ -79,7 +79,7 @@ def load_backend(
     backend's ``batch_size``/``device``.
     """
     chosen, reason = choose_backend(name)
-    log.info("backend %s (%s)", chosen, reason)
+    log.debug("backend %s (%s)", chosen, reason)  # `reasoneval run` logs the choice once
     ckpt = resolve_checkpoint(
         model, base=base, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code
     )

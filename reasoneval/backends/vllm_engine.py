@@ -23,6 +23,15 @@ from reasoneval.records import Completion
 DEFAULT_CPU_KVCACHE_GIB = "4"
 # vLLM's default prefill budget per step (SchedulerConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS).
 DEFAULT_MAX_BATCHED_TOKENS = 4096
+# Shutdown grace, seconds. vLLM gives its worker 5 s to exit (VLLM_WORKER_SHUTDOWN_TIMEOUT_SECONDS)
+# and the engine-core process 5 s as well, so on a busy 2-core machine the engine core was
+# force-killed mid-teardown ("force killing remaining process EngineCore") and its shared memory
+# leaked (issue 16). The worker gets longer, and the engine core longer still.
+WORKER_EXIT_GRACE_S = "20"
+ENGINE_EXIT_TIMEOUT_S = 60.0
+# vLLM logs ~300 INFO lines per engine start; it reads this level in every process it starts.
+# `reasoneval run --verbose`, or the variable set by the user, restores them.
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
 
 
 def vllm_unavailable_reason() -> str | None:
@@ -75,6 +84,7 @@ class VLLMBackend:
         **engine_kwargs: Any,
     ) -> None:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", DEFAULT_CPU_KVCACHE_GIB)
+        os.environ.setdefault("VLLM_WORKER_SHUTDOWN_TIMEOUT_SECONDS", WORKER_EXIT_GRACE_S)
         from vllm import LLM
         from vllm.platforms import current_platform
 
@@ -136,6 +146,6 @@ class VLLMBackend:
         engine = getattr(self, "llm", None)
         if engine is None:
             return
-        engine.llm_engine.engine_core.shutdown()
+        engine.llm_engine.engine_core.shutdown(timeout=ENGINE_EXIT_TIMEOUT_S)
         del self.llm
         gc.collect()

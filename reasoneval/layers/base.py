@@ -24,12 +24,16 @@ class GenRequest:
 
 @dataclass(frozen=True, slots=True)
 class Metric:
-    """A gateable figure. ``lo``/``hi`` bound a 95% interval when one exists."""
+    """A gateable figure. ``lo``/``hi`` bound a 95% interval when one exists.
+
+    ``higher_is_better`` None marks a reference figure with no better direction, such as
+    ``traces.auroc.length``, the baseline the flags are measured against.
+    """
 
     value: float
     lo: float | None = None
     hi: float | None = None
-    higher_is_better: bool = True
+    higher_is_better: bool | None = True
     n: int | None = None
 
 

@@ -4,6 +4,7 @@ questions are untrusted text)."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 
@@ -23,6 +24,22 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, capt
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return (f'<table class="layer-table" border="1" cellpadding="3" style="border-collapse:'
             f'collapse;margin:8px 0">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+
+
+def natural_key(text: str) -> list[tuple[int, int | str]]:
+    """Sort key that orders ``test/2`` before ``test/10`` (ids sorted as text read 0, 1, 10, 100)."""
+    return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", text) if t]
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary and ending in an ellipsis if cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def heading(text: str) -> str:

@@ -26,7 +26,7 @@ from reasoneval.layers.measures import (
     spread_null,
     wilson_metric,
 )
-from reasoneval.layers.sections import heading, html_table, paragraph
+from reasoneval.layers.sections import heading, html_table, natural_key, paragraph, shorten
 from reasoneval.prompting import FewShotExample
 from reasoneval.records import Problem, ScoredSample
 from reasoneval.stats import mcnemar_exact
@@ -40,6 +40,10 @@ from reasoneval.variants import (
 )
 
 ORIGINAL = "original"
+# PDR divides by the original prompt's correct pairs. Below 5, one item moves it by 20 points or
+# more, and a near-zero accuracy gave values like -1.0 [-3.0, 0.0] (issue 16): undefined instead.
+MIN_ORIGINAL_CORRECT = 5
+QUESTION_CHARS = 200  # of each fragile item's question, in details and on the page
 
 
 @dataclass(frozen=True)
@@ -152,10 +156,10 @@ def analyze(
     spread = _spread(original, variants, seed=seed, n_boot=n_boot)
     if spread["variants"] > 1:
         metrics["spread"] = Metric(spread["spread"], higher_is_better=False, n=len(items))
-        metrics["spread_null_p95"] = Metric(spread["null_p95"], higher_is_better=False)
+        metrics["spread_null_p95"] = Metric(spread["null_p95"], higher_is_better=None)  # noise
         metrics["spread_excess"] = Metric(spread["spread"] - spread["null_p95"],
                                           higher_is_better=False)
-    fragile = sorted(items, key=lambda i: (-pss[i], i))[:top_fragile]
+    fragile = sorted(items, key=lambda i: (-pss[i], natural_key(i)))[:top_fragile]
     details = {
         "n_items": len(items),
         "variants": {v: {"family": family_of(v), **row} for v, row in per_variant.items()},
@@ -164,7 +168,7 @@ def analyze(
         "fragile_items": [
             {"id": i, "pss": pss[i], "original_correct": original[i],
              "variants_correct": int(sum(scores[i][1:])), "variants": len(scores[i]) - 1,
-             "question": questions.get(i, "")[:200]}
+             "question": shorten(questions.get(i, ""), QUESTION_CHARS)}
             for i in fragile if pss[i] > 0
         ],
     }
@@ -187,7 +191,7 @@ def _paired(original: dict[str, bool], members: dict[str, dict[str, bool]]) -> d
         "a": a, "b": b, "c": c, "d": d, "pairs": pairs,
         "items": len({i for by_id in members.values() for i in by_id}),
         "accuracy_original": orig_acc, "accuracy_variant": var_acc,
-        "pdr": 1 - var_acc / orig_acc if orig_acc > 0 else None,
+        "pdr": 1 - var_acc / orig_acc if a + b >= MIN_ORIGINAL_CORRECT else None,
         "flip_rate": (b + c) / pairs if pairs else 0.0,
         "mcnemar_p": mcnemar_exact(b, c),
     }
@@ -217,28 +221,50 @@ def _spread(original: dict[str, bool], variants: dict[str, dict[str, bool]], *, 
         "null_p95": float(np.percentile(null, 95)), "null_median": float(np.median(null)),
         "p_value": float((null >= observed).mean()),
         "beyond_noise": bool(observed > np.percentile(null, 95)),
+        # Right on none or all items: every resample has that accuracy, so the null is 0 and
+        # any difference looks "beyond noise". The page says the spread is not judged then.
+        "null_degenerate": accs[ORIGINAL] in (0.0, 1.0),
     }
+
+
+def _pdr_text(row: dict[str, Any]) -> str:
+    if row["pdr"] is None:
+        return f"undefined (original right on {row['a'] + row['b']} < {MIN_ORIGINAL_CORRECT})"
+    return f"{row['pdr']:.3f}"
 
 
 def _html(metrics: dict[str, Metric], details: dict[str, Any]) -> str:
     from reasoneval.report import svg_interval_chart
+    from reasoneval.variant_labels import describe_family, describe_variant
 
-    accs = [(name.removeprefix("accuracy."), m.value, m.lo, m.hi)
+    accs = [(describe_variant(name.removeprefix("accuracy.")), m.value, m.lo, m.hi)
             for name, m in metrics.items() if name.startswith("accuracy.")]
     sp = details["spread"]
     verdict = ("beyond" if sp["beyond_noise"] else "within")
+    judged = (f"so the spread is {verdict} sampling noise (p = {sp['p_value']:.3f})"
+              if not sp.get("null_degenerate") else
+              "but the original prompt is right on none or all of the items, so that null is "
+              "degenerate and the spread is not judged")
     return "".join([
         heading("Prompt sensitivity"),
         svg_interval_chart(accs, title="Accuracy per variant (95% Wilson interval)"),
-        html_table(["family", "items", "pairs", "PDR", "flip rate", "both right",
+        html_table(["family", "what changes", "items", "pairs", "PDR", "flip rate", "both right",
                     "original only", "variant only", "both wrong", "McNemar p (Bonferroni)"],
-                   [(f, r["items"], r["pairs"], r["pdr"], r["flip_rate"], r["a"], r["b"], r["c"],
-                     r["d"], r["mcnemar_p"]) for f, r in details["families"].items()],
-                   caption="Per family, paired with the original prompt"),
+                   [(f, describe_family(f), r["items"], r["pairs"], _pdr_text(r), r["flip_rate"],
+                     r["a"], r["b"], r["c"], r["d"], r["mcnemar_p"])
+                    for f, r in details["families"].items()],
+                   caption="Per family, paired with the original prompt. PDR = 1 - "
+                           "acc(variant) / acc(original), the relative accuracy drop"),
+        html_table(["variant", "id in report.json", "accuracy", "flip rate"],
+                   [(describe_variant(v), v, r["accuracy_variant"], r["flip_rate"])
+                    for v, r in sorted(details["variants"].items(),
+                                       key=lambda kv: natural_key(kv[0]))],
+                   caption="Variants"),
         paragraph(f"Max-min accuracy spread over {sp['variants']} prompts asked of every item: "
-                  f"{sp['spread']:.3f} ({sp['best']} vs {sp['worst']}); a noise-only null of as "
-                  f"many bootstrap pseudo-variants has 95th percentile {sp['null_p95']:.3f}, so "
-                  f"the spread is {verdict} sampling noise (p = {sp['p_value']:.3f})."),
+                  f"{sp['spread']:.3f} ({describe_variant(sp['best'])} vs "
+                  f"{describe_variant(sp['worst'])}); a noise-only null of as "
+                  f"many bootstrap pseudo-variants has 95th percentile {sp['null_p95']:.3f}, "
+                  f"{judged}."),
         paragraph(f"ProSA PSS (mean over items; 0 = every prompt agrees): "
                   f"{metrics['pss'].value:.3f}. HELM worst-case accuracy: "
                   f"{metrics['worst_case_accuracy'].value:.3f}."),

@@ -179,7 +179,7 @@ def summarize(
                            seed=seed, n_boot=n_boot)
         auc["gain_ci"] = ci
         metrics["auroc.flags"] = Metric(auc_flags, n=n)
-        metrics["auroc.length"] = Metric(auc_length, n=n)
+        metrics["auroc.length"] = Metric(auc_length, n=n, higher_is_better=None)  # a reference
         lo, hi = ci or (None, None)
         metrics["auroc.gain"] = Metric(auc_flags - auc_length, lo, hi, n=n)
     else:

@@ -170,3 +170,32 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+
+
+def test_a_field_missing_from_every_row_exits_2_for_dedup_and_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], write_rows
+) -> None:  # type: ignore[no-untyped-def]
+    path = write_rows(tmp_path / "c.jsonl", [{"text": "a b c d"}, {"text": "e f g h"}, "{bad"])
+    out = ["--out", str(tmp_path / "o")]
+    assert main(["dedup", str(path), "--field", "txt", *out]) == 2
+    assert _stderr_line(capsys) == (
+        f"datacheck: error: --field 'txt' is a string in none of the 2 rows of {path}; "
+        "fields there: text"
+    )
+    assert main(["clean", str(path), "--question-field", "text", "--answer-field", "ans", *out]) == 2
+    assert _stderr_line(capsys) == (
+        f"datacheck: error: --answer-field 'ans' is in none of the 2 rows of {path}; "
+        "fields there: text"
+    )
+
+
+def test_dedup_prints_a_one_line_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], write_rows
+) -> None:  # type: ignore[no-untyped-def]
+    text = "the baker makes twelve loaves of bread every morning and sells them by noon"
+    path = write_rows(tmp_path / "c.jsonl", [{"text": text}, {"text": text}, {"other": 1}])
+    out = tmp_path / "d"
+    assert main(["dedup", str(path), "--field", "text", "--out", str(out)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"3 rows: 1 kept, 1 near-duplicates in 1 clusters, 1 rejected; report at {out / 'report.json'}"
+    ]

@@ -184,7 +184,20 @@ def test_without_a_report_the_gates_skip_with_the_reason(pytester: pytest.Pytest
     pytester.makepyfile(test_model_gates=GATE_TESTS)
     result = pytester.runpytest("-rs")
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines(["*no report to gate: pass --reasoneval-report RUN_DIR*"])
+    result.stdout.fnmatch_lines(["*no report to gate: pass --reasoneval-report=RUN_DIR*"])
+
+
+def test_a_path_option_written_with_a_space_is_a_usage_error(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(test_model_gates=GATE_TESTS)
+    run_dir = tmp_path / "elsewhere" / "run"
+    result = pytester.runpytest("--reasoneval-report", str(run_dir))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*write --reasoneval-report=RUN_DIR, with '='*"])
+    # the documented form keeps the rootdir where the tests are
+    result = pytester.runpytest(f"--reasoneval-report={run_dir}", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["test_model_gates.py::test_accuracy_gate"])
 
 
 def test_gates_take_groups_of_runs(pytester: pytest.Pytester, runs: dict[str, Path]) -> None:

@@ -37,7 +37,8 @@ def test_hand_computed_table() -> None:
     )
     assert m["pdr.format"].value == pytest.approx(1 - 5 / 6)
     assert m["flip_rate.format"].value == pytest.approx(1 / 8)
-    assert m["pdr.paraphrase"].value == pytest.approx(1 - 1 / 3)
+    # paraphrase: the original is right on only 3 of its pairs, too few for a ratio
+    assert "pdr.paraphrase" not in m and fam["paraphrase"]["pdr"] is None
     assert fam["paraphrase"]["mcnemar_p"] == pytest.approx(10 / 16)  # 2 * P(X <= 1 | 4, 1/2)
     assert fam["format"]["mcnemar_p"] == 1.0
     # PSS per item over (original, boxed, hash, p1): i2 = [1,0,1,0] disagrees on 4 of 6 pairs,
@@ -81,14 +82,14 @@ def _sample(pid: str, variant: str, correct: bool) -> ScoredSample:
 def test_layer_requests_and_evaluate() -> None:
     problems = [
         Problem(f"gsm8k/test/{i}", f"Ann has {i} pens <script>x</script>. How many?", str(i))
-        for i in range(3)
+        for i in range(5)
     ]
     ctx = RunContext(None, seed=1, samples=1)
     layer = SensitivityLayer(
         sensitivity_config=SensitivityConfig(families=("format", "template"), max_per_family=2)
     )
     requests = layer.requests(problems, ctx)
-    assert len(requests) == 3 * 3 and len({(r.id, r.variant) for r in requests}) == 9
+    assert len(requests) == 5 * 3 and len({(r.id, r.variant) for r in requests}) == 15
     assert all(r.gold == r.id.rsplit("/", 1)[1] for r in requests)
     originals = {r.prompt for r in AccuracyLayer().requests(problems, ctx)}
     assert not originals & {r.prompt for r in requests}  # every variant changes the prompt
@@ -102,4 +103,4 @@ def test_layer_requests_and_evaluate() -> None:
     }
     assert "<script>" not in result.html and "&lt;script&gt;" in result.html
     with pytest.raises(InputError, match="original"):
-        layer.evaluate(problems, samples[3:], ctx)
+        layer.evaluate(problems, samples[5:], ctx)

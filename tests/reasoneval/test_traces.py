@@ -180,6 +180,7 @@ def test_layer_rates_informativeness_and_auroc_by_hand() -> None:
     # The two wrong samples carry flags and the right ones none: AUROC 1. By length the wrong
     # ones (20, 30 tokens) are the shortest, so length ranks them backwards: AUROC 0.
     assert m["auroc.flags"].value == 1.0 and m["auroc.length"].value == 0.0
+    assert m["auroc.length"].higher_is_better is None  # the baseline: docs/layers.md gives no direction
     assert set(result.per_sample) == {(f"p{i}", "original", 0) for i in range(4)}
     assert result.per_sample[("p1", "original", 0)]["trace"]["error_type"] == "arithmetic"
     assert "<b>" not in result.html

@@ -1,0 +1,128 @@
+"""What `reasoneval run` tells the person at the terminal: the plan before generating, a summary
+after, and a logging set-up that shows our INFO lines while engines stay at warnings.
+
+Everything goes to stderr, as the other subcommands' one-line messages do; stdout stays free.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from reasoneval.layers.base import GenRequest
+
+ORIGINAL = "original"
+# The figure each layer is summed up by: its first line in docs/layers.md.
+HEADLINE = {"accuracy": "accuracy", "traces": "clean_rate", "sensitivity": "pss"}
+# vLLM logs ~300 INFO lines per engine start (issue 16); it reads this before it configures
+# its loggers, in this process and in the engine-core process it spawns.
+VLLM_LOG_ENV = "VLLM_LOGGING_LEVEL"
+# bitsandbytes' CPU backend looks for the optional `kernels` package (a hub download) for a fused
+# 4-bit matmul, logs this at import when it is absent, and uses its own kernel instead. PEFT
+# imports bitsandbytes, so it showed on every adapter evaluation and QLoRA run (issue 16).
+BNB_KERNELS_HINT = "Failed to load CPU gemm_4bit_forward from kernels-community"
+BNB_CPU_LOGGER = "bitsandbytes.backends.cpu.ops"
+
+
+def _not_kernels_hint(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(BNB_KERNELS_HINT)
+
+
+def quiet_bitsandbytes_kernels_hint() -> None:
+    """Drop that one message; call before bitsandbytes is imported."""
+    logging.getLogger(BNB_CPU_LOGGER).addFilter(_not_kernels_hint)
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever sys.stderr is at the time (pytest swaps it per test)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """reasoneval's own loggers at INFO on stderr; vLLM and transformers at WARNING unless asked.
+
+    ``--verbose`` (or VLLM_LOGGING_LEVEL set by the user) lets the engines speak too.
+    """
+    ours = logging.getLogger("reasoneval")
+    if not any(isinstance(h, _StderrHandler) for h in ours.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("reasoneval: %(message)s"))
+        ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    os.environ.setdefault(VLLM_LOG_ENV, "INFO" if verbose else "WARNING")
+    if not verbose:
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "warning")
+        quiet_bitsandbytes_kernels_hint()
+    if not sys.stderr.isatty():  # weight-loading bars would land in a piped log
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def say(line: str) -> None:
+    print(f"reasoneval run: {line}", file=sys.stderr, flush=True)
+
+
+def generation_plan(
+    layer_requests: Mapping[str, Sequence[GenRequest]], needed: Mapping[str, int], n_cached: int
+) -> str:
+    """One line: prompts per layer (with samples per prompt) and the unique total to generate.
+
+    The sensitivity layer multiplies the work (about 19 prompts per item with every family), so
+    the count is said before an engine starts, not discovered from the progress bar.
+    """
+    parts = []
+    for name, requests in layer_requests.items():
+        if not requests:
+            continue
+        items = len({r.id for r in requests})
+        originals = sum(r.variant == ORIGINAL for r in requests)
+        k = max((needed.get(r.prompt, 1) for r in requests if r.variant == ORIGINAL), default=1)
+        per = f", {k} samples each" if originals and k > 1 else ""
+        ratio = f" ({len(requests) / items:.3g} per item)" if len(requests) != items else ""
+        parts.append(f"{name} {len(requests)} prompts{ratio}{per}")
+    total = len(needed)
+    completions = sum(needed.values())
+    todo = total - n_cached
+    return (
+        f"plan: {'; '.join(parts) or 'no prompts'}; {total} unique prompts, {completions} "
+        f"completions; {n_cached} from the cache, {todo} to generate"
+    )
+
+
+def _interval(m: Mapping[str, Any]) -> str:
+    lo, hi = m.get("lo"), m.get("hi")
+    return f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
+
+
+def run_summary(report: Mapping[str, Any], out: Path) -> list[str]:
+    """Lines ending a run: each layer's headline metric with its interval, where the report is,
+    and the gate verdict."""
+    lines = []
+    for layer, body in report.get("layers", {}).items():
+        metrics = body.get("metrics", {})
+        name = HEADLINE.get(layer) or next(iter(metrics), None)
+        if name is None or name not in metrics:
+            lines.append(f"{layer}: no metrics (see the report)")
+            continue
+        m = metrics[name]
+        n = f" (n={m['n']})" if m.get("n") is not None else ""
+        lines.append(f"{layer}: {name} {m['value']:.3f}{_interval(m)}{n}")
+    lines.append(f"report: {out.resolve() / 'report.html'} (and report.json, samples.jsonl)")
+    gates = report.get("gates") or []
+    if not gates:
+        lines.append("verdict: no gates asked for (--baseline, --gate)")
+    else:
+        failed = [g for g in gates if not g["passed"]]
+        lines.append(
+            f"verdict: FAIL, {len(failed)} of {len(gates)} gates failed"
+            if failed
+            else f"verdict: PASS, all {len(gates)} gates passed"
+        )
+    return lines

@@ -1,0 +1,74 @@
+"""Readable names for sensitivity variants: ``spacing-question_upper_1_0`` means little on a page;
+``layout 'QUESTION : …'`` says what changed. The ids stay as they are in report.json and
+samples.jsonl; only the report's labels use these."""
+
+from __future__ import annotations
+
+import re
+
+from reasoneval.variants import CASINGS, DESCRIPTORS, SEPARATORS, SPACINGS
+
+# One line per family, for the report (the table in docs/layers.md says the same at length).
+FAMILY_DESCRIPTIONS = {
+    "paraphrase": "the system prompt reworded; same demands (reason in <think>, answer '#### n')",
+    "format": "the answer-format demand moved into the question, in one of four formats",
+    "shots": "worked examples added to a zero-shot prompt, or removed from a few-shot one",
+    "template": "the same text without the chat template",
+    "spacing": "the question's label, casing, separator and spacing changed (FormatSpread)",
+    "distractor": "an irrelevant sentence with a name and a number inserted (GSM-IC)",
+    "numeric": "the problem's numbers redrawn, gold recomputed",
+}
+ANSWER_SHAPES = {
+    "hash": "'#### n'",
+    "answer_is": "'The answer is n.'",
+    "boxed": "'\\boxed{n}'",
+    "final_answer": "'**Final Answer:** n'",
+}
+
+
+def describe_family(family: str) -> str:
+    if family.startswith("gsmplus_"):
+        return f"GSM-Plus perturbation '{family.removeprefix('gsmplus_').replace('_', ' ')}'"
+    return FAMILY_DESCRIPTIONS.get(family, "")
+
+
+def _layout(label: str) -> str | None:
+    """``question_upper_1_0`` -> the prompt's shape, e.g. ``'QUESTION : …'``."""
+    parts = label.split("_")
+    if len(parts) != 4 or not (parts[2].isdigit() and parts[3].isdigit()):
+        return None
+    descriptor = next((d for d in DESCRIPTORS if d.lower() == parts[0]), None)
+    sep, space = int(parts[2]), int(parts[3])
+    if descriptor is None or parts[1] not in CASINGS or sep >= len(SEPARATORS):
+        return None
+    if space >= len(SPACINGS):
+        return None
+    pad = SPACINGS[space]
+    shown = f"{pad}{CASINGS[parts[1]](descriptor)}{SEPARATORS[sep]}…{pad}"
+    return "layout '" + shown.replace("\n", "⏎") + "'"
+
+
+def describe_variant(name: str) -> str:
+    """A short readable label for a variant id; the id itself when it has no known shape."""
+    if name == "original":
+        return "original prompt"
+    family, _, label = name.partition("-")
+    number = re.fullmatch(r"[a-z](\d+)", label)
+    nth = f" {int(number[1]) + 1}" if number else ""
+    if family == "paraphrase" and number:
+        return f"reworded instruction{nth}"
+    if family == "format" and label in ANSWER_SHAPES:
+        return f"answer as {ANSWER_SHAPES[label]}"
+    if family == "shots":
+        return {"zero": "no worked examples", "few": "3 worked examples"}.get(label, name)
+    if family == "template" and label == "raw":
+        return "no chat template"
+    if family == "spacing":
+        return _layout(label) or name
+    if family == "distractor" and number:
+        return f"irrelevant sentence{nth}"
+    if family == "numeric" and number:
+        return f"numbers redrawn{nth}"
+    if family.startswith("gsmplus_") and number:
+        return f"GSM-Plus {family.removeprefix('gsmplus_').replace('_', ' ')}{nth}"
+    return name
