@@ -170,11 +170,14 @@ def make_parser() -> argparse.ArgumentParser:
 def cli(argv: Sequence[str] | None = None) -> int:
     from reasoneval.errors import InputError
     from train.config import ConfigError
+    from train.console import quiet_library_noise, quiet_progress_bars
     from train.data import TrainDataError
 
     args = make_parser().parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    quiet_library_noise()  # before torch, bitsandbytes or TRL load (train.console)
+    quiet_progress_bars()  # piped into a log, tqdm writes thousands of updates
     try:
         overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds else []),
                      *([f"backend={args.backend}"] if args.backend else [])]  # fmt: skip
