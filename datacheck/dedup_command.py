@@ -71,7 +71,7 @@ def read_field(path: Path, field: str) -> tuple[FieldRows, list[dict[str, Any]]]
         # A mistyped --field rejects every row and used to exit 0 with nothing kept (issue 16).
         raise InputError(
             f"--field {field!r} is a string in none of the {objects} rows of {path}; "
-            f"fields there: {', '.join(sorted(fields_seen)[:8]) or 'none'}"
+            f"fields there: {', '.join(map(repr, sorted(fields_seen)[:8])) or 'none'}"
         )
     return rows, rejected
 

@@ -99,7 +99,7 @@ def _require_fields(loaded: LoadedSplit, path: Path, spec: SourceSpec) -> None:
             seen = sorted({key for row in objects for key in row})
             raise InputError(
                 f"{flag} {name!r} is in none of the {len(objects)} rows of {path}; "
-                f"fields there: {', '.join(seen[:8])}"
+                f"fields there: {', '.join(map(repr, seen[:8]))}"
             )
 
 

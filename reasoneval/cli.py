@@ -17,7 +17,7 @@ from reasoneval.errors import EXIT_CODES_HELP, OneLineParser, debug_requested, g
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "score": ("reasoneval.score", "rescore saved generations without a model"),
     "compare": ("reasoneval.compare", "paired comparison of two runs, or two groups of seeds"),
-    "run": ("reasoneval.run", "generate with a checkpoint and evaluate the chosen layers"),
+    "run": ("reasoneval.run_args", "generate with a checkpoint and evaluate the chosen layers"),
     "tiny-model": ("reasoneval.tiny_model", "build a tiny Qwen2 checkpoint locally (no hub)"),
 }
 

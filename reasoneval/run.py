@@ -7,7 +7,6 @@ scored samples into metrics -> samples.jsonl, report.json, report.html -> gates 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import sys
@@ -18,178 +17,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reasoneval import console, provenance
-from reasoneval.artifacts import atomic_write_text, check_out_dir, git_revision, package_versions
-from reasoneval.backends.base import SamplingConfig
+from reasoneval.artifacts import atomic_write_text, git_revision, package_versions
 from reasoneval.cache import GenerationCache, cache_key
-from reasoneval.datasets import DatasetSpec, dataset_hash, load_few_shot, load_problems
-from reasoneval.errors import InputError, float_in, non_negative_float, positive_int
+from reasoneval.datasets import dataset_hash, load_few_shot, load_problems
+from reasoneval.errors import InputError
 from reasoneval.gates import (
     GateOutcome,
     baseline_gate,
     check_gate,
-    check_gates_up_front,
     load_run_dir,
-    parse_gate,
 )
 from reasoneval.jsonl import jsonl_text
-from reasoneval.layers import LayerOptions, build_layers, parse_layers
+from reasoneval.layers import LayerOptions, build_layers
 from reasoneval.layers.base import GenRequest, LayerResult, RunContext
 from reasoneval.manifest import begin_output, finish_output
 from reasoneval.records import Generation, Problem, ScoredSample
 from reasoneval.report import SCHEMA_VERSION, layers_json, write_report
 from reasoneval.run_config import RunConfig
-from reasoneval.sharding import ParallelConfig, is_main_process, load_sharded, open_cache
+from reasoneval.sharding import is_main_process, load_sharded, open_cache
 
 if TYPE_CHECKING:
     from reasoneval.answers import Extraction
-    from reasoneval.layers.sensitivity import SensitivityConfig
 
 log = logging.getLogger(__name__)
 ORIGINAL = "original"
 CACHE_FILE = "cache/generations.jsonl"
 RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not part of the result
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", type=Path, help="model directory or PEFT adapter directory")
-    p.add_argument(
-        "--base",
-        type=Path,
-        help="base model directory for an adapter CKPT (default: the one the adapter records)",
-    )
-    p.add_argument(
-        "--layers", default="accuracy", help="comma-separated: accuracy,traces,sensitivity"
-    )
-    p.add_argument("--dataset", default="gsm8k", help="gsm8k, synthetic, or a JSONL file")
-    p.add_argument(
-        "--data-dir", type=Path, help="local GSM8K copy (default: $GSM8K_DIR, else the hub)"
-    )
-    p.add_argument("--split", default="test")
-    p.add_argument("--limit", type=positive_int, help="evaluate the first N problems")
-    p.add_argument("--question-field", default="question")
-    p.add_argument("--answer-field", default="answer")
-    p.add_argument("--id-field", default="id")
-    p.add_argument("--backend", choices=["auto", "vllm", "hf"], default="auto")
-    p.add_argument("--samples", type=int, default=1, help="k samples per original prompt")
-    p.add_argument("--temperature", type=non_negative_float, default=0.0)
-    p.add_argument("--top-p", type=float_in(0, 1, low_open=True), default=1.0)
-    p.add_argument("--max-new-tokens", type=int, default=512)
-    p.add_argument("--few-shot", type=int, default=0, help="worked examples from the train split")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--baseline", type=Path, help="a previous run directory to gate against")
-    p.add_argument(
-        "--margin", type=non_negative_float, default=2.0, help="allowed accuracy drop, in points"
-    )
-    p.add_argument(
-        "--gate",
-        action="append",
-        default=[],
-        help="METRIC<=VALUE | METRIC>=VALUE | METRIC<=baseline+DELTA (repeatable)",
-    )
-    p.add_argument(
-        "--chunk-size", type=int, help="prompts per generate call (default: vllm 512, hf 64)"
-    )
-    p.add_argument("--sensitivity-families", help="comma-separated variant families (default: all)")
-    p.add_argument("--sensitivity-max-variants", type=int, help="variants per problem, at most")
-    p.add_argument(
-        "--variants-file",
-        type=Path,
-        action="append",
-        default=[],
-        help="GSM-Plus-layout JSONL of external variants (repeatable)",
-    )
-    p.add_argument("--trust-remote-code", action="store_true")
-    p.add_argument(
-        "--allow-pickle",
-        action="store_true",
-        help="load pickled weights (*.bin) when no safetensors exist; pickles can run code",
-    )
-    p.add_argument(
-        "--data-parallel-size",
-        type=int,
-        default=1,
-        help="replicas, one per process started by accelerate launch (docs/scaling.md)",
-    )
-    p.add_argument("--tensor-parallel-size", type=int, default=1, help="GPUs per vLLM replica")
-    p.add_argument(
-        "-v", "--verbose", action="store_true", help="let vLLM and transformers log at INFO"
-    )
-
-
-def config_from_args(args: argparse.Namespace) -> RunConfig:
-    for flag, value, low in (
-        ("--samples", args.samples, 1),
-        ("--max-new-tokens", args.max_new_tokens, 1),
-        ("--chunk-size", 1 if args.chunk_size is None else args.chunk_size, 1),
-        ("--few-shot", args.few_shot, 0),
-    ):
-        if value < low:
-            raise InputError(f"{flag} must be at least {low}, got {value}")
-    layers = parse_layers(args.layers)
-    gates = tuple(parse_gate(g) for g in args.gate)
-    check_gates_up_front(gates, layers, has_baseline=args.baseline is not None)
-    check_out_dir(args.out)
-    if args.samples > 1 and args.temperature <= 0.0:
-        # vLLM refuses n > 1 with greedy decoding, and K copies of one answer make pass@K and
-        # maj@K meaningless; say so before an engine starts.
-        raise InputError(
-            f"--samples {args.samples} needs --temperature above 0 (greedy repeats one answer)"
-        )
-    return RunConfig(
-        checkpoint=args.checkpoint,
-        out=args.out,
-        layers=layers,
-        dataset=DatasetSpec(
-            args.dataset,
-            args.split,
-            args.data_dir,
-            args.limit,
-            args.question_field,
-            args.answer_field,
-            args.id_field,
-        ),
-        backend=args.backend,
-        sampling=SamplingConfig(
-            n=args.samples,
-            temperature=args.temperature,
-            top_p=args.top_p,
-            max_new_tokens=args.max_new_tokens,
-            seed=args.seed,
-        ),
-        few_shot=args.few_shot,
-        baseline=args.baseline,
-        margin_points=args.margin,
-        gates=gates,
-        trust_remote_code=args.trust_remote_code,
-        allow_pickle=args.allow_pickle,
-        chunk_size=args.chunk_size,
-        sensitivity_config=_sensitivity_config(args) if "sensitivity" in layers else None,
-        parallel=ParallelConfig(args.data_parallel_size, args.tensor_parallel_size),
-        base=args.base,
-    )
-
-
-def _sensitivity_config(args: argparse.Namespace) -> SensitivityConfig:
-    from reasoneval.layers.sensitivity import SensitivityConfig
-    from reasoneval.variants import parse_families
-
-    config = SensitivityConfig()
-    if args.sensitivity_families:
-        config = replace(config, families=parse_families(args.sensitivity_families))
-    if args.sensitivity_max_variants is not None:
-        if args.sensitivity_max_variants < 1:
-            raise InputError("--sensitivity-max-variants must be at least 1")
-        config = replace(config, max_per_item=args.sensitivity_max_variants)
-    for path in args.variants_file:
-        if not path.is_file():
-            raise InputError(f"--variants-file not found: {path}")
-    return replace(config, external_files=tuple(args.variants_file))
-
-
-def run(args: argparse.Namespace) -> int:
-    console.setup_logging(verbose=args.verbose)
-    return execute(config_from_args(args))
 
 
 def prompt_hash(prompt: str) -> str:

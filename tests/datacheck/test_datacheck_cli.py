@@ -180,12 +180,12 @@ def test_a_field_missing_from_every_row_exits_2_for_dedup_and_clean(
     assert main(["dedup", str(path), "--field", "txt", *out]) == 2
     assert _stderr_line(capsys) == (
         f"datacheck: error: --field 'txt' is a string in none of the 2 rows of {path}; "
-        "fields there: text"
+        "fields there: 'text'"
     )
     assert main(["clean", str(path), "--question-field", "text", "--answer-field", "ans", *out]) == 2
     assert _stderr_line(capsys) == (
         f"datacheck: error: --answer-field 'ans' is in none of the 2 rows of {path}; "
-        "fields there: text"
+        "fields there: 'text'"
     )
 
 

@@ -216,7 +216,9 @@ def test_every_subcommand_crash_exits_3(
 ) -> None:
     import importlib
 
-    module = importlib.import_module(f"reasoneval.{command}")
+    from reasoneval.cli import SUBCOMMANDS
+
+    module = importlib.import_module(SUBCOMMANDS[command][0])  # what the CLI dispatches to
 
     def broken(_args: object) -> int:
         raise ZeroDivisionError("simulated bug")
