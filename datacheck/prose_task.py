@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datacheck.synthetic import ITEMS, NAMES, Difficulty, Op, apply_op, draw_operand
 from reasoneval.prompting import SYSTEM_PROMPT
 
-SCHEMA_VERSION = 1
 EXTRA_NAMES = ("Maya", "Noah", "Olga", "Pablo", "Rosa", "Sami", "Tara", "Umar")
 EXTRA_ITEMS = ("cards", "beads", "stamps", "bottles", "candles", "buttons", "rocks", "plums")
 START = (
