@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,16 +129,14 @@ def _check_local_models(args: argparse.Namespace) -> None:
 
 
 def run_clean(args: argparse.Namespace) -> int:
-    from datacheck.clean import CleanConfig, clean
-    from datacheck.loading import SourceSpec, load_source
-    from datacheck.report import build_report, write_outputs
+    from datacheck.clean import CleanConfig
+    from datacheck.loading import SourceSpec
+    from datacheck.report import clean_to_dir
 
     _check_local_models(args)
-    started = time.perf_counter()
     spec = SourceSpec(
         args.dataset, args.data_dir, args.question_field, args.answer_field, args.split, args.seed
     )
-    source = load_source(spec)
     config = CleanConfig(
         dedup=_dedup_config(args),
         contamination_ngram=args.contamination_ngram,
@@ -149,15 +146,7 @@ def run_clean(args: argparse.Namespace) -> int:
         model_path=args.model,
         max_ifd=args.max_ifd,
     )
-    result = clean(source, config)
-    report = build_report(
-        result,
-        config,
-        dataset=args.dataset,
-        input_hashes=source.input_hashes,
-        seconds=time.perf_counter() - started,
-    )
-    write_outputs(args.out, result, report)
+    report = clean_to_dir(spec, config, args.out)
     print(
         f"{report['rows']} rows: {report['kept']} kept, {report['rejected']} rejected; "
         f"report at {args.out / 'report.md'}",

@@ -7,11 +7,12 @@ os.replace, so a crash never leaves a half-written output that looks complete.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datacheck.clean import CleanConfig, CleanResult
 from datacheck.lsh import detection_probability
@@ -20,6 +21,9 @@ from reasoneval.artifacts import atomic_write_text as atomic_write
 from reasoneval.artifacts import package_versions
 from reasoneval.jsonl import jsonl_text as _jsonl
 from reasoneval.manifest import begin_output, finish_output
+
+if TYPE_CHECKING:
+    from datacheck.loading import SourceSpec
 
 EXAMPLES_PER_CHECK = 12
 # Findings a reviewer should see in full, not sampled: each is a judgement about a specific row.
@@ -86,6 +90,23 @@ def build_report(
         "versions": package_versions(),
         "seconds": round(seconds, 2),
     }
+
+
+def clean_to_dir(spec: SourceSpec, config: CleanConfig, out: Path) -> dict[str, Any]:
+    """``datacheck clean`` as a function: load, check, report, write ``out``; the report back.
+
+    The CLI adds its summary line and gates on top; the embedded pipeline calls this directly.
+    """
+    from datacheck.clean import clean
+    from datacheck.loading import load_source
+
+    started = time.perf_counter()
+    source = load_source(spec)
+    result = clean(source, config)
+    report = build_report(result, config, dataset=spec.name, input_hashes=source.input_hashes,
+                          seconds=time.perf_counter() - started)  # fmt: skip
+    write_outputs(out, result, report)
+    return report
 
 
 def write_outputs(out: Path, result: CleanResult, report: Mapping[str, Any]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,17 +75,11 @@ EVAL_FIELDS = ("eval_limit", "max_new_tokens", "layers", "sensitivity_families",
 
 def clean_data(cfg: PipelineConfig, out: Path) -> Path:
     """``datacheck clean synthetic``: generate the task, check it, write kept/rejected rows."""
-    from datacheck.clean import CleanConfig, clean
-    from datacheck.loading import SourceSpec, load_source
-    from datacheck.report import build_report, write_outputs
+    from datacheck.clean import CleanConfig
+    from datacheck.loading import SourceSpec
+    from datacheck.report import clean_to_dir
 
-    started = time.perf_counter()
-    source = load_source(SourceSpec("synthetic", seed=cfg.data_seed))
-    config = CleanConfig()
-    result = clean(source, config)
-    report = build_report(result, config, dataset="synthetic", input_hashes=source.input_hashes,
-                          seconds=time.perf_counter() - started)  # fmt: skip
-    write_outputs(out, result, report)
+    clean_to_dir(SourceSpec("synthetic", seed=cfg.data_seed), CleanConfig(), out)
     return out / "kept" / "train.jsonl"
 
 
