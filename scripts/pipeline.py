@@ -107,7 +107,7 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
     kept = data / "kept" / "train.jsonl"
     trained: dict[int, tuple[Path, Path]] = {}
     for seed in cfg.seeds:
-        sft_dir, grpo_dir = out / f"seed{seed}" / "sft", out / f"seed{seed}" / "grpo"
+        sft_dir, grpo_dir = recipe.train_dir(out, seed, "sft"), recipe.train_dir(out, seed, "grpo")
         runner.run(Stage(f"QLoRA SFT (seed {seed})", sft_dir,
                          {"seed": seed, **cfg.stage_dict(*recipe.SFT_FIELDS)}, (data, base / "base.json")),
                    partial(recipe.sft, cfg, seed, base, kept, sft_dir))  # fmt: skip
@@ -117,8 +117,8 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
         trained[seed] = (sft_dir, grpo_dir)
     evals: dict[str, Path] = {}
     eval_config = cfg.stage_dict(*recipe.EVAL_FIELDS)
-    todo = [("base", base, (base / "base.json",))] + [
-        (f"{kind}/seed{seed}", model, (model,))
+    todo = [(recipe.eval_name("base"), base, (base / "base.json",))] + [
+        (recipe.eval_name(kind, seed), model, (model,))
         for seed, pair in trained.items() for kind, model in zip(("sft", "grpo"), pair, strict=True)
     ]  # fmt: skip
     for name, model, inputs in todo:
@@ -144,7 +144,7 @@ def main(cfg: PipelineConfig, out: Path, *, fresh: bool = False, update_baseline
     if update_baseline:
         if not cfg.baseline:
             raise UsageError("--update-baseline needs a profile with a baseline")
-        write_baseline(cfg, out, REPO_ROOT / cfg.baseline)
+        write_baseline(cfg, out, evals, REPO_ROOT / cfg.baseline)
         print(f"pipeline: baseline written to {cfg.baseline}", file=sys.stderr)
         return EXIT_OK
     if cfg.baseline and not ci_gate(cfg, out, evals, REPO_ROOT / cfg.baseline):

@@ -2,8 +2,8 @@
 
 Two checks, both against ``baselines/ci``:
 - accuracy: the final (GRPO) model's per-problem results, over every training seed of the run,
-  must be non-inferior to the baseline's within ``margin`` points (``reasoneval.compare``,
-  two-level bootstrap when there are several seeds);
+  must be non-inferior to the baseline's within ``margin`` points (``reasoneval.compare``;
+  with several seeds, its two-level interval counts seed noise too);
 - reward: GRPO's own mean accuracy reward must stay within ``reward_tolerance`` of the baseline
   run's. The accuracy check alone can miss a broken reward when GRPO changes few answers.
 """
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reasoneval.artifacts import atomic_write_text
-from scripts.recipe import PipelineConfig, grpo_reward_mean
+from scripts.recipe import PipelineConfig, eval_name, grpo_reward_mean, train_dir
 
 REWARD_FILE = "grpo_reward.json"
 # report.json fields a baseline keeps: the figures and how they were made, not this machine's paths.
@@ -25,19 +25,19 @@ BASELINE_REPORT_FIELDS = ("schema_version", "backend", "packages", "seed", "samp
                           "dataset", "layers")  # fmt: skip
 
 
-def _final(evals: Mapping[str, Path]) -> list[Path]:
-    return [path for name, path in sorted(evals.items()) if name.startswith("grpo/")]
+def _final(evals: Mapping[str, Path], seeds: list[int]) -> list[Path]:
+    return [evals[eval_name("grpo", s)] for s in seeds]
 
 
-def write_baseline(cfg: PipelineConfig, out: Path, baseline: Path) -> None:
+def write_baseline(cfg: PipelineConfig, out: Path, evals: Mapping[str, Path], baseline: Path) -> None:
     """The first seed's final evaluation becomes the baseline: samples, and a path-free report."""
-    run_dir = out / "eval" / f"grpo/seed{cfg.seeds[0]}"
+    run_dir = _final(evals, cfg.seeds)[0]
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     baseline.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run_dir / "samples.jsonl", baseline / "samples.jsonl")
     kept = {k: report[k] for k in BASELINE_REPORT_FIELDS if k in report}
     atomic_write_text(baseline / "report.json", json.dumps(kept, indent=2) + "\n")
-    reward = {"accuracy_reward": grpo_reward_mean(out / f"seed{cfg.seeds[0]}" / "grpo")}
+    reward = {"accuracy_reward": grpo_reward_mean(train_dir(out, cfg.seeds[0], "grpo"))}
     atomic_write_text(baseline / REWARD_FILE, json.dumps(reward, indent=2) + "\n")
 
 
@@ -45,10 +45,10 @@ def ci_gate(cfg: PipelineConfig, out: Path, evals: Mapping[str, Path], baseline:
     from reasoneval.compare import compare_groups, load_run_results
 
     result = compare_groups(
-        [load_run_results(baseline)], [load_run_results(p) for p in _final(evals)],
+        [load_run_results(baseline)], [load_run_results(p) for p in _final(evals, cfg.seeds)],
         test="non-inferiority", margin_points=cfg.margin,
     )  # fmt: skip
-    observed = [grpo_reward_mean(out / f"seed{s}" / "grpo") for s in cfg.seeds]
+    observed = [grpo_reward_mean(train_dir(out, s, "grpo")) for s in cfg.seeds]
     expected = float(json.loads((baseline / REWARD_FILE).read_text(encoding="utf-8"))["accuracy_reward"])
     reward_ok = all(abs(o - expected) <= cfg.reward_tolerance for o in observed)
     verdicts = {

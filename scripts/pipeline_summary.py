@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.artifacts import atomic_write_text, read_jsonl
-from scripts.recipe import PipelineConfig
+from scripts.recipe import PipelineConfig, eval_name
 
 SCHEMA_VERSION = 2
 # (label, layer, metric): what the model table shows, when the layer reported it.
@@ -82,10 +82,10 @@ def _seed_spread(rows: Mapping[str, Mapping[str, Any]], kind: str) -> float | No
 def summarize(out: Path, cfg: PipelineConfig, evals: Mapping[str, Path], timings: Mapping[str, float]) -> str:
     """Write summary.json and summary.md under ``out``; return the markdown."""
     rows = {name: model_row(path) for name, path in evals.items()}
-    sft = [evals[f"sft/seed{s}"] for s in cfg.seeds]
-    grpo = [evals[f"grpo/seed{s}"] for s in cfg.seeds]
+    sft = [evals[eval_name("sft", s)] for s in cfg.seeds]
+    grpo = [evals[eval_name("grpo", s)] for s in cfg.seeds]
     comparisons = {
-        "base -> SFT": compare_stages([evals["base"]], sft, TARGETS["base -> SFT"]),
+        "base -> SFT": compare_stages([evals[eval_name("base")]], sft, TARGETS["base -> SFT"]),
         "SFT -> GRPO": compare_stages(sft, grpo, TARGETS["SFT -> GRPO"]),
     }
     spread = {"sft": _seed_spread(rows, "sft"), "grpo": _seed_spread(rows, "grpo")}

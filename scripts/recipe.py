@@ -64,6 +64,16 @@ class PipelineConfig:
         return {n: values[n] for n in names}
 
 
+def train_dir(out: Path, seed: int, kind: str) -> Path:
+    """Where a run keeps one seed's ``sft`` or ``grpo`` adapter."""
+    return out / f"seed{seed}" / kind
+
+
+def eval_name(kind: str, seed: int | None = None) -> str:
+    """An evaluation's name, and its directory under ``out/eval``: ``base``, ``sft/seed0``."""
+    return kind if seed is None else f"{kind}/seed{seed}"
+
+
 SFT_FIELDS = ("sft_steps", "sft_lr", "sft_batch", "sft_eval_every", "sft_eval_fraction",
               "lora_r", "lora_alpha")  # fmt: skip
 GRPO_FIELDS = ("grpo_steps", "grpo_lr", "grpo_generations", "grpo_prompts_per_step",

@@ -52,14 +52,20 @@ def fingerprint(stage: Stage) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def is_done(stage: Stage) -> bool:
+def _finished_record(stage: Stage, fp: str) -> dict[str, Any] | None:
+    """The stage's ``stage.json`` when it records fingerprint ``fp``; None otherwise."""
     done = stage.out / DONE_FILE
     if not done.is_file():
-        return False
+        return None
     try:
-        return bool(json.loads(done.read_text(encoding="utf-8"))["fingerprint"] == fingerprint(stage))
-    except (ValueError, KeyError):
-        return False
+        record = json.loads(done.read_text(encoding="utf-8"))
+        return record if isinstance(record, dict) and record.get("fingerprint") == fp else None
+    except ValueError:
+        return None
+
+
+def is_done(stage: Stage) -> bool:
+    return _finished_record(stage, fingerprint(stage)) is not None
 
 
 def _clear(stage: Stage) -> None:
@@ -87,8 +93,9 @@ class StageRunner:
     def run(self, stage: Stage, work: Callable[[], object]) -> Path:
         self.done += 1
         label = f"[{self.done}/{self.total}] {stage.name}"
-        if is_done(stage):
-            recorded = json.loads((stage.out / DONE_FILE).read_text(encoding="utf-8"))
+        fp = fingerprint(stage)  # of the config and inputs this run starts from
+        recorded = _finished_record(stage, fp)
+        if recorded is not None:
             self.seconds[stage.name] = float(recorded["seconds"])
             self.resumed.append(stage.name)
             print(f"=== {label}: done earlier, same config and inputs; kept ===", file=sys.stderr)
@@ -100,7 +107,7 @@ class StageRunner:
         work()
         seconds = round(time.monotonic() - t0, 1)
         record = {"schema_version": SCHEMA_VERSION, "stage": stage.name,
-                  "fingerprint": fingerprint(stage), "seconds": seconds, "config": stage.config}  # fmt: skip
+                  "fingerprint": fp, "seconds": seconds, "config": stage.config}  # fmt: skip
         atomic_write_text(stage.out / DONE_FILE, json.dumps(record, indent=2, default=str) + "\n")
         self.seconds[stage.name] = seconds
         total = time.monotonic() - self.started
