@@ -1,10 +1,10 @@
 """The pipeline's closing evidence: each model's figures, and the paired comparisons between stages.
 
 For base -> SFT and SFT -> GRPO it reports what ``reasoneval.compare`` computes: the Δ with its
-95% CI (two-level bootstrap over seeds and items when there are several training seeds), the
-McNemar p, the discordant counts and a superiority verdict. GRPO's effect on format (the share of
-answers in the requested ``#### n`` form) is reported apart from its effect on correctness, since
-much of the RL gain reported for small models is format compliance.
+95% CI (a paired bootstrap with one seed a side; items x seeds with a t interval with several),
+the McNemar p, the discordant counts and a superiority verdict. GRPO's effect on format (the
+share of answers in the requested ``#### n`` form) is reported apart from its effect on
+correctness, since much of the RL gain reported for small models is format compliance.
 """
 
 from __future__ import annotations
