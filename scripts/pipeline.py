@@ -17,19 +17,19 @@ import json
 import os
 import shutil
 import sys
-import traceback
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from reasoneval.artifacts import atomic_write_text
+from reasoneval.errors import EXIT_CODES_HELP, OneLineParser
 from scripts import recipe
 from scripts.recipe import REPO_ROOT, PipelineConfig
 from scripts.stages import Stage, StageRunner
 
 CONFIG_DIR = REPO_ROOT / "configs" / "pipeline"
-EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_GATE = 0, 1
 
 
 class UsageError(ValueError):
@@ -82,8 +82,12 @@ def verified_base(cfg: PipelineConfig) -> Path:
     base = Path(cfg.base) if Path(cfg.base).is_absolute() else REPO_ROOT / cfg.base
     if not (base / BASE_FILE).is_file():
         raise UsageError(f"no pretrained base at {cfg.base} (build it: python -m scripts.build_base)")
-    recorded = json.loads((base / BASE_FILE).read_text(encoding="utf-8"))["sha256"]
-    if file_hashes(base) != recorded:
+    try:
+        recorded = json.loads((base / BASE_FILE).read_text(encoding="utf-8"))["sha256"]
+        matches = file_hashes(base) == recorded
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise UsageError(f"{cfg.base}: unreadable base ({type(exc).__name__}: {exc})") from None
+    if not matches:
         raise UsageError(f"{cfg.base}: files do not match the sha256 in {BASE_FILE}")
     return base
 
@@ -153,8 +157,8 @@ def main(cfg: PipelineConfig, out: Path, *, fresh: bool = False, update_baseline
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m scripts.pipeline", description=__doc__.splitlines()[0],
-                                     epilog="Exit codes: 0 ok, 1 CI gate failed, 2 bad input, 3 internal error.")  # fmt: skip
+    parser = OneLineParser(prog="python -m scripts.pipeline", description=__doc__.splitlines()[0],
+                           epilog=EXIT_CODES_HELP)  # fmt: skip
     parser.add_argument("--out", type=Path, required=True, help="run directory (resumed if present)")
     parser.add_argument("--profile", choices=["demo", "ci"], default="demo")
     parser.add_argument("--seeds", help="training seeds, e.g. 0,1,2 (profile default: 0)")
@@ -168,37 +172,29 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    from reasoneval.errors import InputError
+    """The project's exit-code boundary (``reasoneval.errors.guarded``) around ``main``."""
+    from reasoneval.artifacts import check_out_dir
+    from reasoneval.errors import debug_requested, guarded
     from train.config import ConfigError
     from train.console import quiet_library_noise, quiet_progress_bars
     from train.data import TrainDataError
 
-    args = make_parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(raw)
+    args = make_parser().parse_args(raw)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     quiet_library_noise()  # before torch, bitsandbytes or TRL load (train.console)
     quiet_progress_bars()  # piped into a log, tqdm writes thousands of updates
-    try:
+
+    def body() -> int:
+        check_out_dir(args.out)
         overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds else []),
                      *([f"backend={args.backend}"] if args.backend else [])]  # fmt: skip
         return main(load_config(args.profile, overrides), args.out.resolve(), fresh=args.fresh,
                     update_baseline=args.update_baseline)  # fmt: skip
-    except KeyboardInterrupt:
-        print("pipeline: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
-    except (UsageError, InputError, ConfigError, TrainDataError) as exc:
-        print(f"pipeline: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except Exception as exc:  # the boundary: one line, the traceback to a file
-        log = args.out / "pipeline-error.log"
-        try:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(traceback.format_exc(), encoding="utf-8")
-        except OSError:
-            log = Path("(stderr)")
-            traceback.print_exc()
-        print(f"pipeline: internal error: {type(exc).__name__}: {exc} (traceback in {log})", file=sys.stderr)
-        return EXIT_INTERNAL
+
+    return guarded("pipeline", body, debug=debug, input_errors=(UsageError, ConfigError, TrainDataError))
 
 
 if __name__ == "__main__":

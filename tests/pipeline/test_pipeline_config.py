@@ -32,9 +32,24 @@ def test_overrides_are_typed_and_unknown_keys_fail() -> None:
     assert load_config("ci", ["baseline=null"]).baseline is None
 
 
-@pytest.mark.parametrize("argv", [["--seeds", "a,b"], ["--set", "nope=1"], ["--set", "novalue"]])
+@pytest.mark.parametrize("argv", [["--seeds", "a,b"], ["--set", "nope=1"], ["--set", "novalue"],
+                                  ["--set", "base=README.md"]])  # fmt: skip
 def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path, argv: list[str],
                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     assert cli(["--out", str(tmp_path / "run"), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("pipeline: error:")
+
+
+def test_out_that_is_a_file_or_a_base_with_a_corrupt_record_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("x")
+    assert cli(["--out", str(tmp_path / "file")]) == 2
+    assert capsys.readouterr().err.strip() == f"pipeline: error: --out {tmp_path / 'file'} exists and is not a directory"
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "base.json").write_text('{"sha256": ')
+    assert cli(["--out", str(tmp_path / "run"), "--set", f"base={base}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unreadable base (JSONDecodeError" in err[0]
