@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import atomic_write_text, package_versions
+from reasoneval.artifacts import atomic_write_text, check_out_dir, package_versions
+from reasoneval.errors import EXIT_CODES_HELP, InputError, OneLineParser, debug_requested, guarded
 
 SCHEMA_VERSION = 1
 BASE_FILE = "base.json"
@@ -201,7 +202,8 @@ def main(recipe: BaseRecipe, out: Path, *, snapshot_every: int = 0) -> Path:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m scripts.build_base", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m scripts.build_base", description=__doc__.splitlines()[0],
+                           epilog=EXIT_CODES_HELP)  # fmt: skip
     parser.add_argument("--out", type=Path, required=True, help="directory to write (replaced)")
     parser.add_argument("--snapshot-every", type=int, default=0,
                         help="also write OUT-stepN every N steps (the rate is constant, so "
@@ -212,10 +214,20 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    args = vars(make_parser().parse_args(argv))
+    raw = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(raw)
+    args = vars(make_parser().parse_args(raw))
     out, every = args.pop("out"), args.pop("snapshot_every")
-    print(main(BaseRecipe(**args), out, snapshot_every=every))
-    return 0
+
+    def body() -> int:
+        check_out_dir(out)
+        bad = [k for k in ("n_problems", "steps", "batch_size", "hidden_size", "num_layers") if args[k] < 1]
+        if bad or every < 0:
+            raise InputError(f"must be positive: {', '.join(bad) or 'snapshot_every (>= 0)'}")
+        print(main(BaseRecipe(**args), out, snapshot_every=every))
+        return 0
+
+    return guarded("build_base", body, debug=debug)
 
 
 if __name__ == "__main__":

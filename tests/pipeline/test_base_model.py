@@ -49,3 +49,15 @@ def test_the_base_loads_as_safetensors_and_answers_in_prose() -> None:
         out = model.generate(**ids, max_new_tokens=60, do_sample=False)
     text = tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
     assert "answer is" in text and "####" not in text, text
+
+
+@pytest.mark.parametrize("argv", [["--steps", "0"], ["--n-problems", "-1"], ["--snapshot-every", "-2"]])
+def test_build_base_refuses_bad_settings_with_one_line_and_exit_2(
+    tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scripts.build_base import cli
+
+    assert cli(["--out", str(tmp_path / "base"), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("build_base: error: must be positive")
+    assert not (tmp_path / "base").exists()  # refused before anything was built
