@@ -9,7 +9,7 @@ copy over an earlier broken one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from datacheck.checks import (
     CalculatorCheck,
@@ -44,6 +44,9 @@ class CleanConfig:
     tokenizer_path: str | None = None
     model_path: str | None = None
     max_ifd: float = 1.0
+    # Checks switched off by name (a check's ``name``, "contamination", "near_duplicate"): the
+    # cleaning study's leave-one-out arms. Rows a skipped check would reject stay kept.
+    skip: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,15 @@ def build_checks(config: CleanConfig) -> tuple[list[Check], list[Check]]:
         from datacheck.checks.model_score import IFDCheck
 
         train_only.append(IFDCheck(config.model_path, config.max_ifd))
-    return [FormatCheck(), CalculatorCheck(), LabelConsistencyCheck(), RoundTripCheck()], train_only
+    common: list[Check] = [FormatCheck(), CalculatorCheck(), LabelConsistencyCheck(), RoundTripCheck()]
+    return ([c for c in common if c.name not in config.skip],
+            [c for c in train_only if c.name not in config.skip])  # fmt: skip
+
+
+def check_names(config: CleanConfig) -> tuple[str, ...]:
+    """Every check ``clean`` can run with ``config``, in order: what ``skip`` may name."""
+    common, train_only = build_checks(replace(config, skip=frozenset()))
+    return (*(c.name for c in [*common, *train_only]), CONTAMINATION, NEAR_DUPLICATE)
 
 
 def _run_checks(
@@ -99,15 +110,19 @@ def _run_checks(
 
 
 def clean(source: LoadedSource, config: CleanConfig) -> CleanResult:
+    unknown = sorted(config.skip - set(check_names(config)))
+    if unknown:
+        raise ValueError(f"no check named {', '.join(unknown)} to skip")
     common, train_only = build_checks(config)
     verdicts: dict[str, Rejection] = {}
     for split, loaded in source.splits.items():
         checks = [*common, *train_only] if split == TRAIN or len(source.splits) == 1 else common
         _run_checks(loaded.problems, checks, verdicts)
-    overlaps = _decontaminate(source, config, verdicts)
+    overlaps = [] if CONTAMINATION in config.skip else _decontaminate(source, config, verdicts)
     clusters: list[Cluster] = []
     for loaded in source.splits.values():
-        clusters += _deduplicate(loaded.problems, config.dedup, verdicts)
+        if NEAR_DUPLICATE not in config.skip:
+            clusters += _deduplicate(loaded.problems, config.dedup, verdicts)
     kept = {
         split: [p for p in loaded.problems if p.id not in verdicts]
         for split, loaded in source.splits.items()

@@ -149,9 +149,10 @@ def _row_problem(row: Any, spec: SourceSpec) -> str | None:
     return None
 
 
-def _from_rows(
+def rows_source(
     rows_by_split: Mapping[str, Iterable[Mapping[str, Any]]], prefix: str, spec: SourceSpec
 ) -> LoadedSource:
+    """Rows already in memory as a source: each row is checked as a file's line would be."""
     splits, hashes = {}, {}
     for split, rows in rows_by_split.items():
         loaded = LoadedSplit(split)
@@ -182,7 +183,7 @@ def _load_gsm8k_hub(spec: SourceSpec) -> LoadedSource:
             f"cannot load {GSM8K_HUB[0]} from the Hugging Face hub ({first_line}); "
             f"pass --data-dir DIR holding train.jsonl and test.jsonl, or set {GSM8K_ENV}"
         ) from None
-    return _from_rows({split: dataset[split] for split in GSM8K_SPLITS}, "gsm8k", spec)
+    return rows_source({split: dataset[split] for split in GSM8K_SPLITS}, "gsm8k", spec)
 
 
 def _load_synthetic(spec: SourceSpec) -> LoadedSource:
@@ -190,4 +191,4 @@ def _load_synthetic(spec: SourceSpec) -> LoadedSource:
     from datacheck.synthetic import generate_synthetic
 
     generated = generate_synthetic(None, seed=spec.seed)
-    return _from_rows({"train": generated.train, "test": generated.test}, "synthetic", spec)
+    return rows_source({"train": generated.train, "test": generated.test}, "synthetic", spec)

@@ -23,7 +23,7 @@ from reasoneval.jsonl import jsonl_text as _jsonl
 from reasoneval.manifest import begin_output, finish_output
 
 if TYPE_CHECKING:
-    from datacheck.loading import SourceSpec
+    from datacheck.loading import LoadedSource, SourceSpec
 
 EXAMPLES_PER_CHECK = 12
 # Findings a reviewer should see in full, not sampled: each is a judgement about a specific row.
@@ -76,7 +76,8 @@ def build_report(
         "reject_rate": len(result.rejected) / total if total else 0.0,
         "splits": per_split,
         "thresholds": {
-            **{k: v for k, v in asdict(config).items() if k != "dedup"},
+            **{k: v for k, v in asdict(config).items() if k not in ("dedup", "skip")},
+            "skip": sorted(config.skip),
             "dedup": asdict(config.dedup),
             "lsh_bands": bands,
             "lsh_rows": rows,
@@ -92,16 +93,19 @@ def build_report(
     }
 
 
-def clean_to_dir(spec: SourceSpec, config: CleanConfig, out: Path) -> dict[str, Any]:
+def clean_to_dir(
+    spec: SourceSpec, config: CleanConfig, out: Path, *, source: LoadedSource | None = None
+) -> dict[str, Any]:
     """``datacheck clean`` as a function: load, check, report, write ``out``; the report back.
 
-    The CLI adds its summary line and gates on top; the embedded pipeline calls this directly.
+    The CLI adds its summary line and gates on top; the embedded pipeline calls this directly,
+    and the cleaning study passes rows it built itself as ``source`` (``loading.rows_source``).
     """
     from datacheck.clean import clean
     from datacheck.loading import load_source
 
     started = time.perf_counter()
-    source = load_source(spec)
+    source = load_source(spec) if source is None else source
     result = clean(source, config)
     report = build_report(result, config, dataset=spec.name, input_hashes=source.input_hashes,
                           seconds=time.perf_counter() - started)  # fmt: skip

@@ -98,7 +98,7 @@ def draw_operand(op: Op, current: int, d: Difficulty, rng: random.Random) -> int
     return rng.choice(divisors) if divisors else None
 
 
-def _draw_numbers(template: Template, d: Difficulty, rng: random.Random) -> tuple[int, ...] | None:
+def draw_numbers(template: Template, d: Difficulty, rng: random.Random) -> tuple[int, ...] | None:
     numbers = [rng.randint(d.low, d.high)]
     current = numbers[0]
     for op, _ in template.steps:
@@ -145,7 +145,7 @@ def render(template: Template, numbers: Sequence[int]) -> tuple[str, str]:
 def _draw_problem(d: Difficulty, rng: random.Random) -> tuple[Template, tuple[int, ...]]:
     for _ in range(1000):
         template = _draw_template(d, rng)
-        numbers = _draw_numbers(template, d, rng)
+        numbers = draw_numbers(template, d, rng)
         if numbers is not None:
             return template, numbers
     raise ValueError(f"difficulty {d} admits no problem")
@@ -232,7 +232,7 @@ def numeric_variants(
     for _ in range(50 * n):
         if len(out) == n:
             break
-        numbers = _draw_numbers(template, d, rng)
+        numbers = draw_numbers(template, d, rng)
         if numbers is None or numbers in seen:
             continue
         seen.add(numbers)
@@ -269,18 +269,12 @@ def _plant_flaws(
             }
             flaws.append(Flaw(row_id, kind, f"synthetic/train/{source}"))
             continue
-        head, _, label = row["answer"].rpartition("#### ")
+        from datacheck.flaws import broken_annotation, wrong_label  # imports this module
+
         if kind == "wrong_label":
-            # Never an intermediate result either: that would be a plausible, not a wrong, label.
-            values = {int(v) for v in re.findall(r"=(\d+)>>", head)}
-            wrong = next(w for w in (int(label) + rng.randint(1, 9) for _ in range(100)) if w not in values)
-            rows[index] = {**row, "answer": f"{head}#### {wrong}"}
+            rows[index] = {**row, "answer": wrong_label(row["answer"], rng)}
         else:  # the annotation claims a wrong result; the prose after it agrees with the truth
-            first, sep, rest = head.partition("\n")
-            body = first.partition("<<")[2].partition(">>")[0]
-            expr, _, value = body.rpartition("=")
-            first = first.replace(f"<<{body}>>", f"<<{expr}={int(value) + rng.randint(1, 9)}>>", 1)
-            rows[index] = {**row, "answer": f"{first}{sep}{rest}#### {label}"}
+            rows[index] = {**row, "answer": broken_annotation(row["answer"], rng, slip=False)}
         flaws.append(Flaw(row_id, kind))
     return tuple(sorted(flaws, key=lambda f: int(f.id.rpartition("/")[2])))
 

@@ -167,3 +167,59 @@ def _ticks(values: Sequence[float], lo: float, hi: float) -> list[float]:
     if all(float(v).is_integer() for v in values):
         ticks = sorted({float(round(t)) for t in ticks})
     return ticks
+
+
+LINE_COLORS = ("#000000", "#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#8d6e63")
+
+
+def svg_line_chart(
+    series: Mapping[str, Sequence[tuple[float, float]]],
+    *,
+    x_label: str,
+    y_label: str,
+    title: str = "",
+    width: int = 640,
+    height: int = 360,
+) -> str:
+    """One line with point markers per series of (x, y), a dashed y = 0 line, and a legend."""
+    points = [p for values in series.values() for p in values]
+    if not points:
+        return "".join([*_svg_open(width, 40, title), "</svg>"])
+    left, right, top, bottom = 56, 190, 28, 40
+    xs, ys = [p[0] for p in points], [p[1] for p in points] + [0.0]
+    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+    y0, y1 = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
+    pad = 0.08 * (y1 - y0)
+    y0, y1 = y0 - pad, y1 + pad
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def px(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * plot_w
+
+    def py(y: float) -> float:
+        return top + (y1 - y) / (y1 - y0) * plot_h
+
+    out = _svg_open(width, height, title)
+    out.append(f'<line x1="{left}" y1="{py(0):.1f}" x2="{left + plot_w}" y2="{py(0):.1f}" '
+               'stroke="#888" stroke-dasharray="4 3"/>')  # fmt: skip
+    for x in sorted(set(xs)):
+        out.append(f'<text x="{px(x):.1f}" y="{height - bottom + 16}" {FONT} '
+                   f'text-anchor="middle">{x:g}</text>')  # fmt: skip
+    for y in _ticks(ys, y0, y1):
+        out.append(f'<text x="{left - 6}" y="{py(y) + 4:.1f}" {FONT} text-anchor="end">{y:.1f}</text>')
+    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" {FONT} '
+               f'text-anchor="middle">{esc(x_label)}</text>')  # fmt: skip
+    out.append(f'<text x="12" y="{top + plot_h / 2:.1f}" {FONT} text-anchor="middle" '
+               f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">{esc(y_label)}</text>')  # fmt: skip
+    for i, (name, values) in enumerate(series.items()):
+        color = LINE_COLORS[i % len(LINE_COLORS)]
+        ordered = sorted(values)
+        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in ordered)
+        out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+        out += [f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>' for x, y in ordered]
+        ly = top + 14 + 18 * i
+        out.append(f'<line x1="{width - right + 12}" y1="{ly - 4}" x2="{width - right + 32}" '
+                   f'y2="{ly - 4}" stroke="{color}" stroke-width="2"/>')  # fmt: skip
+        out.append(f'<text x="{width - right + 38}" y="{ly}" {FONT}>{esc(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -20,11 +20,11 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from reasoneval.artifacts import atomic_write_text
 from reasoneval.errors import EXIT_CODES_HELP, OneLineParser
 from scripts import recipe
+from scripts.config_overlay import UsageError, check_seeds, guarded_cli, load_dataclass
 from scripts.recipe import REPO_ROOT, PipelineConfig
 from scripts.stages import Stage, StageRunner
 
@@ -32,46 +32,9 @@ CONFIG_DIR = REPO_ROOT / "configs" / "pipeline"
 EXIT_OK, EXIT_GATE = 0, 1
 
 
-class UsageError(ValueError):
-    """A bad profile, override or seed list: one line, exit 2."""
-
-
-def _coerce(name: str, value: Any) -> Any:
-    """A YAML or --set value as its field's type (YAML reads `1e-5` as a string, for one)."""
-    f = {f.name: f for f in dataclasses.fields(PipelineConfig)}[name]
-    sample = f.default_factory() if callable(f.default_factory) else f.default
-    if isinstance(sample, list):
-        items = value if isinstance(value, list) else str(value).split(",")
-        try:
-            return [int(v) for v in items if str(v).strip()]
-        except ValueError:
-            raise UsageError(f"{name} wants integers, got {value!r}") from None
-    if isinstance(sample, bool):
-        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-    if isinstance(sample, int | float):
-        try:
-            return type(sample)(value)
-        except (TypeError, ValueError):
-            raise UsageError(f"{name} wants a number, got {value!r}") from None
-    return None if value is None or str(value).lower() in ("null", "none", "") else str(value)
-
-
 def load_config(profile: str, overrides: Sequence[str] = ()) -> PipelineConfig:
-    import yaml
-
-    path = CONFIG_DIR / f"{profile}.yaml"
-    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise UsageError(f"--set wants KEY=VALUE, got {item!r}")
-        values[key] = yaml.safe_load(raw)
-    unknown = sorted(set(values) - {f.name for f in dataclasses.fields(PipelineConfig)})
-    if unknown:
-        raise UsageError(f"unknown config keys {unknown} in {path.name} or --set")
-    cfg = PipelineConfig(**{k: _coerce(k, v) for k, v in values.items()})
-    if not cfg.seeds or len(set(cfg.seeds)) != len(cfg.seeds):
-        raise UsageError(f"seeds must be distinct integers, got {cfg.seeds}")
+    cfg = load_dataclass(PipelineConfig, CONFIG_DIR / f"{profile}.yaml", overrides)
+    check_seeds(cfg.seeds)
     return cfg
 
 
@@ -173,28 +136,14 @@ def make_parser() -> argparse.ArgumentParser:
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """The project's exit-code boundary (``reasoneval.errors.guarded``) around ``main``."""
-    from reasoneval.artifacts import check_out_dir
-    from reasoneval.errors import debug_requested, guarded
-    from train.config import ConfigError
-    from train.console import quiet_library_noise, quiet_progress_bars
-    from train.data import TrainDataError
 
-    raw = list(sys.argv[1:] if argv is None else argv)
-    debug = debug_requested(raw)
-    args = make_parser().parse_args(raw)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    quiet_library_noise()  # before torch, bitsandbytes or TRL load (train.console)
-    quiet_progress_bars()  # piped into a log, tqdm writes thousands of updates
-
-    def body() -> int:
-        check_out_dir(args.out)
+    def body(args: argparse.Namespace) -> int:
         overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds else []),
                      *([f"backend={args.backend}"] if args.backend else [])]  # fmt: skip
         return main(load_config(args.profile, overrides), args.out.resolve(), fresh=args.fresh,
                     update_baseline=args.update_baseline)  # fmt: skip
 
-    return guarded("pipeline", body, debug=debug, input_errors=(UsageError, ConfigError, TrainDataError))
+    return guarded_cli("pipeline", make_parser(), argv, body)
 
 
 if __name__ == "__main__":

@@ -115,11 +115,13 @@ def sft(cfg: PipelineConfig, seed: int, base: Path, train_file: Path, out: Path)
     ))  # fmt: skip
 
 
-def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path, train_file: Path, out: Path) -> None:
+def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, train_file: Path, out: Path) -> None:
+    """GRPO on the SFT model, or on the base itself when ``sft_adapter`` is None."""
     from train.grpo import GRPORunConfig, main
 
     main(GRPORunConfig(
-        **_train_common(cfg, seed, base, train_file, out), adapter_path=str(sft_adapter),
+        **_train_common(cfg, seed, base, train_file, out),
+        adapter_path=str(sft_adapter) if sft_adapter else None,
         learning_rate=cfg.grpo_lr, max_steps=cfg.grpo_steps, warmup_steps=0,
         per_device_train_batch_size=cfg.grpo_generations * cfg.grpo_prompts_per_step,
         num_generations=cfg.grpo_generations, temperature=cfg.grpo_temperature,
@@ -129,8 +131,9 @@ def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path, train_fi
     ))  # fmt: skip
 
 
-def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path) -> None:
-    """``reasoneval run --layers ...`` on the held-out test split; greedy, so no seed matters."""
+def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path | None = None) -> None:
+    """``reasoneval run --layers ...`` on the held-out test split (or ``test_file``, a JSONL file in
+    GSM8K layout); greedy, so no seed matters."""
     from reasoneval.backends.base import SamplingConfig
     from reasoneval.datasets import DatasetSpec
     from reasoneval.layers import parse_layers
@@ -144,7 +147,8 @@ def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path) -> None:
                                     max_per_item=cfg.sensitivity_max_variants)  # fmt: skip
     code = execute(RunConfig(
         checkpoint=checkpoint, out=out, layers=layers,
-        dataset=DatasetSpec("synthetic", "test", None, cfg.eval_limit, seed=cfg.data_seed),
+        dataset=DatasetSpec("synthetic", "test", None, cfg.eval_limit, seed=cfg.data_seed)
+        if test_file is None else DatasetSpec(str(test_file), "test", None, cfg.eval_limit),
         backend=cfg.backend,  # type: ignore[arg-type]
         sampling=SamplingConfig(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=0),
         sensitivity_config=sensitivity if "sensitivity" in layers else None,

@@ -80,6 +80,29 @@ def _clear(stage: Stage) -> None:
             entry.unlink()
 
 
+def run_stage(
+    stage: Stage, work: Callable[[], object], on_start: Callable[[], object] = lambda: None
+) -> tuple[float, bool]:
+    """Run ``work`` into ``stage.out`` unless a finished run with the same fingerprint is there
+    (``on_start`` is called first when it is not). Returns (seconds, resumed): the seconds
+    recorded now or by the earlier run.
+    """
+    fp = fingerprint(stage)  # of the config and inputs this run starts from
+    recorded = _finished_record(stage, fp)
+    if recorded is not None:
+        return float(recorded["seconds"]), True
+    on_start()
+    _clear(stage)
+    stage.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    work()
+    seconds = round(time.monotonic() - t0, 1)
+    record = {"schema_version": SCHEMA_VERSION, "stage": stage.name,
+              "fingerprint": fp, "seconds": seconds, "config": stage.config}  # fmt: skip
+    atomic_write_text(stage.out / DONE_FILE, json.dumps(record, indent=2, default=str) + "\n")
+    return seconds, False
+
+
 @dataclass
 class StageRunner:
     """Runs stages in order with a numbered progress line each; records every stage's seconds."""
@@ -93,23 +116,13 @@ class StageRunner:
     def run(self, stage: Stage, work: Callable[[], object]) -> Path:
         self.done += 1
         label = f"[{self.done}/{self.total}] {stage.name}"
-        fp = fingerprint(stage)  # of the config and inputs this run starts from
-        recorded = _finished_record(stage, fp)
-        if recorded is not None:
-            self.seconds[stage.name] = float(recorded["seconds"])
+        seconds, resumed = run_stage(
+            stage, work, lambda: print(f"\n=== {label} ===", file=sys.stderr, flush=True))
+        self.seconds[stage.name] = seconds
+        if resumed:
             self.resumed.append(stage.name)
             print(f"=== {label}: done earlier, same config and inputs; kept ===", file=sys.stderr)
             return stage.out
-        print(f"\n=== {label} ===", file=sys.stderr, flush=True)
-        _clear(stage)
-        stage.out.mkdir(parents=True, exist_ok=True)
-        t0 = time.monotonic()
-        work()
-        seconds = round(time.monotonic() - t0, 1)
-        record = {"schema_version": SCHEMA_VERSION, "stage": stage.name,
-                  "fingerprint": fp, "seconds": seconds, "config": stage.config}  # fmt: skip
-        atomic_write_text(stage.out / DONE_FILE, json.dumps(record, indent=2, default=str) + "\n")
-        self.seconds[stage.name] = seconds
         total = time.monotonic() - self.started
         print(f"=== {label}: {seconds:.1f}s (total {total:.1f}s) ===", file=sys.stderr, flush=True)
         return stage.out

@@ -1,0 +1,122 @@
+"""A study's outputs: ``study.json`` (every figure), ``study.md`` and one self-contained ``study.html``.
+
+A study is a title, its settings and a list of sections, each with paragraphs, a table and
+perhaps an inline SVG plot. Every comparison goes through ``reasoneval.compare.compare_groups``
+over the arms' training seeds: with several seeds a side, items x seeds with a t interval.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from reasoneval.artifacts import atomic_write_text, package_versions
+
+SCHEMA_VERSION = 1
+
+
+def effect(lo: float, hi: float) -> str:
+    """The CI's reading: the candidate helps, hurts, or the data cannot tell."""
+    return "helps" if lo > 0 else "hurts" if hi < 0 else "no clear effect"
+
+
+def compare_arms(baseline: Sequence[Path], candidate: Sequence[Path],
+                 items: Collection[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """candidate - baseline over the runs (seeds) of each side, on ``items`` or every test item."""
+    from reasoneval.compare import compare_groups, load_run_results
+
+    sides = [[load_run_results(p) for p in paths] for paths in (baseline, candidate)]
+    if items is not None:
+        sides = [[{i: r for i, r in run.items() if i in items} for run in side] for side in sides]
+    result = compare_groups(sides[0], sides[1], test="superiority", seed=0)
+    return {
+        "n_items": result.n_items, "runs": [result.n_baseline_runs, result.n_candidate_runs],
+        "baseline_accuracy": result.baseline_accuracy, "candidate_accuracy": result.candidate_accuracy,
+        "baseline_runs": list(result.baseline_runs), "candidate_runs": list(result.candidate_runs),
+        "delta": result.delta, "ci_low": result.ci_low, "ci_high": result.ci_high,
+        "ci_method": result.ci_method, "mcnemar_p": result.mcnemar_p, "mde": result.mde,
+        "effect": effect(result.ci_low, result.ci_high), "compare_verdict": result.verdict(),
+    }  # fmt: skip
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def delta_cell(c: Mapping[str, Any]) -> str:
+    return f"{100 * c['delta']:+.1f} [{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}]"
+
+
+def comparison_row(label: str, c: Mapping[str, Any]) -> list[str]:
+    return [label, pct(c["baseline_accuracy"]), pct(c["candidate_accuracy"]), delta_cell(c),
+            c["effect"], str(c["n_items"])]  # fmt: skip
+
+
+COMPARISON_COLUMNS = ["comparison", "baseline", "candidate", "Δ points [95% CI]", "verdict", "items"]
+
+
+def section(heading: str, *text: str, columns: Sequence[str] = (), rows: Sequence[Sequence[str]] = (),
+            svg: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return {"heading": heading, "text": list(text),
+            "table": {"columns": list(columns), "rows": [list(r) for r in rows]} if columns else None,
+            "svg": svg}  # fmt: skip
+
+
+def _md_cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def render_markdown(study: Mapping[str, Any]) -> str:
+    lines = [f"# {study['title']}", "", *study["summary"], ""]
+    for s in study["sections"]:
+        lines += [f"## {s['heading']}", ""]
+        for paragraph in s["text"]:
+            lines += [paragraph, ""]
+        if s["table"]:
+            cols = s["table"]["columns"]
+            lines += ["| " + " | ".join(map(_md_cell, cols)) + " |", "|" + "---|" * len(cols)]
+            lines += ["| " + " | ".join(map(_md_cell, r)) + " |" for r in s["table"]["rows"]]
+            lines.append("")
+        if s["svg"]:
+            lines += ["![plot](plot.svg)", ""]
+    lines.append(f"Versions: {', '.join(f'{k} {v}' for k, v in study['versions'].items())}")
+    return "\n".join(lines) + "\n"
+
+
+def render_html(study: Mapping[str, Any]) -> str:
+    esc = html.escape
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{esc(study['title'])}</title><style>body{{font-family:sans-serif;max-width:1000px;"
+        "margin:2em auto}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+        "padding:3px 8px;text-align:left}th{background:#f3f3f3}</style></head><body>",
+        f"<h1>{esc(study['title'])}</h1>",
+        *(f"<p>{esc(p)}</p>" for p in study["summary"]),
+    ]
+    for s in study["sections"]:
+        parts.append(f"<h2>{esc(s['heading'])}</h2>")
+        parts += [f"<p>{esc(p)}</p>" for p in s["text"]]
+        if s["table"]:
+            head = "".join(f"<th>{esc(str(c))}</th>" for c in s["table"]["columns"])
+            body = "".join("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in r) + "</tr>"
+                           for r in s["table"]["rows"])  # fmt: skip
+            parts.append(f"<table><tr>{head}</tr>{body}</table>")
+        if s["svg"]:
+            parts.append(s["svg"])  # built by reasoneval.charts, which escapes its labels
+    versions = ", ".join(f"{k} {v}" for k, v in study["versions"].items())
+    parts.append(f"<p><small>Versions: {esc(versions)}</small></p></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_study(out: Path, study: dict[str, Any]) -> None:
+    """study.json, study.md, study.html (and plot.svg when a section has one), each atomically."""
+    study = {"schema_version": SCHEMA_VERSION, **study, "versions": package_versions()}
+    atomic_write_text(out / "study.json", json.dumps(study, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(out / "study.md", render_markdown(study))
+    atomic_write_text(out / "study.html", render_html(study))
+    for s in study["sections"]:
+        if s["svg"]:
+            atomic_write_text(out / "plot.svg", s["svg"] + "\n")
