@@ -9,7 +9,7 @@ copy over an earlier broken one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from datacheck.checks import (
     CalculatorCheck,
@@ -85,14 +85,11 @@ def build_checks(config: CleanConfig) -> tuple[list[Check], list[Check]]:
 
         train_only.append(IFDCheck(config.model_path, config.max_ifd))
     common: list[Check] = [FormatCheck(), CalculatorCheck(), LabelConsistencyCheck(), RoundTripCheck()]
+    unknown = sorted(config.skip - {c.name for c in [*common, *train_only]} - {CONTAMINATION, NEAR_DUPLICATE})
+    if unknown:
+        raise ValueError(f"no check named {', '.join(unknown)} to skip")
     return ([c for c in common if c.name not in config.skip],
             [c for c in train_only if c.name not in config.skip])  # fmt: skip
-
-
-def check_names(config: CleanConfig) -> tuple[str, ...]:
-    """Every check ``clean`` can run with ``config``, in order: what ``skip`` may name."""
-    common, train_only = build_checks(replace(config, skip=frozenset()))
-    return (*(c.name for c in [*common, *train_only]), CONTAMINATION, NEAR_DUPLICATE)
 
 
 def _run_checks(
@@ -110,9 +107,6 @@ def _run_checks(
 
 
 def clean(source: LoadedSource, config: CleanConfig) -> CleanResult:
-    unknown = sorted(config.skip - set(check_names(config)))
-    if unknown:
-        raise ValueError(f"no check named {', '.join(unknown)} to skip")
     common, train_only = build_checks(config)
     verdicts: dict[str, Rejection] = {}
     for split, loaded in source.splits.items():

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from datacheck.flaws import FlawRates, PlantedFlaw, inject_flaws
-from reasoneval.artifacts import atomic_write_text
+from reasoneval.artifacts import atomic_write_text, read_jsonl
+from reasoneval.jsonl import jsonl_text
 
 PREFIX = "study"  # row ids: study/train/12, study/test/7 at every level
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
@@ -66,10 +67,6 @@ def naive_row(row_id: str, row: dict[str, str]) -> dict[str, str]:
             "final_answer": normalize(final) or final}  # fmt: skip
 
 
-def _jsonl(rows: list[dict[str, Any]]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-
-
 def _clean(rows: dict[str, list[dict[str, str]]], out: Path, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
     from datacheck.clean import CleanConfig
     from datacheck.loading import SourceSpec, rows_source
@@ -85,11 +82,11 @@ def prepare_level(level: float, train: list[dict[str, str]], test: list[dict[str
     rows, planted = inject_flaws(train, test, rates, seed)
     raw = out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(raw / "train.jsonl", _jsonl(rows))
-    atomic_write_text(raw / "test.jsonl", _jsonl(test))
+    atomic_write_text(raw / "train.jsonl", jsonl_text(rows))
+    atomic_write_text(raw / "test.jsonl", jsonl_text(test))
     atomic_write_text(raw / "flaws.json", json.dumps(
         {"rates": rates.to_dict(), "flaws": [asdict(f) for f in planted]}, indent=2) + "\n")  # fmt: skip
-    atomic_write_text(raw / "train_rows.jsonl", _jsonl(
+    atomic_write_text(raw / "train_rows.jsonl", jsonl_text(
         [naive_row(f"{PREFIX}/train/{i}", r) for i, r in enumerate(rows)]))  # fmt: skip
     splits = {"train": rows, "test": test}
     report = _clean(splits, out / "clean")
@@ -107,7 +104,7 @@ def detection_table(planted: tuple[PlantedFlaw, ...] | list[PlantedFlaw], reject
                     ) -> tuple[list[dict[str, Any]], dict[str, int]]:  # fmt: skip
     """Per (flaw, variant): how many planted rows each check caught. A copy counts as caught by
     dedup when its original was the one dropped as its near-duplicate: the pair is resolved."""
-    rejected = {r["id"]: r for r in map(json.loads, rejected_file.read_text(encoding="utf-8").splitlines())}
+    rejected = {r["id"]: r for r in read_jsonl(rejected_file)}
     counts: dict[tuple[str, str], Counter[str]] = {}
     planted_ids = set()
     for flaw in planted:
