@@ -3,8 +3,11 @@
 It stands in for an instruct model (Qwen2.5-0.5B-Instruct in the seed study). The model knows
 arithmetic stories in its own style, never the target task's. A Qwen2 is built with a BPE
 tokenizer learnt on its corpus (``reasoneval.tiny_model``), then trained on every weight. The
-corpus is ``datacheck.prose_task``: wider numbers, other wordings, prose reasoning and "The
-answer is 12." The loss is on the assistant turn only. Decoding is greedy, so its accuracy on
+corpus is ``reasonkit.tasks.prose``: wider numbers, other wordings, prose reasoning and "The
+answer is 12.", with no computation the task holds out (``reasonkit.tasks.split``). The loss is
+on every token, system and user turns included, as in pretraining: a token that is never a
+target keeps an output embedding no data shaped, and such rows collapse into one cluster that
+fine-tuning cannot pull apart (``embedding_health``; docs/pipeline.md). Decoding is greedy, so its accuracy on
 the target task is what fine-tuning starts from. The weights are committed with
 ``base.json``: this recipe, the corpus hash and the sha256 of every file, which
 ``tests/pipeline/test_base_model.py`` checks against this script's defaults.
@@ -51,20 +54,25 @@ class BaseRecipe:
     learning_rate: float = 3e-3
     warmup_steps: int = 100
     weight_decay: float = 0.01
-    # The target task's held-out questions (synthetic set, this data seed) are kept out of the corpus.
-    target_data_seed: int = 0
+    # The task's held-out computations (reasonkit.tasks.split.HeldOut with this seed) are kept
+    # out of the corpus, whole and as the last steps of a longer problem.
+    held_out_seed: int = 0
+    # Loss weight of the prompt's tokens (system and user turns) against the assistant turn's 1.
+    # 0 is instruction tuning alone, and left 567 of 768 output embeddings (#### among them)
+    # collapsed into one direction (issue 23); pretraining puts a loss on every token.
+    prompt_loss_weight: float = 1.0
     torch_threads: int = 1  # two OpenMP threads on a shared 2-core machine ran slower than one
 
 
 def corpus_rows(recipe: BaseRecipe) -> list[tuple[str, str]]:
     """(prompt, completion) pairs in the shared ChatML <think> layout, prose-style answers."""
-    from datacheck.prose_task import prose_problems
-    from datacheck.synthetic import load_split
-    from reasoneval.prompting import IM_END, THINK_CLOSE, build_prompt
+    from reasoneval.prompting import IM_END, SYSTEM_PROMPT, THINK_CLOSE, build_prompt
+    from reasonkit.tasks.prose import prose_problems
+    from reasonkit.tasks.split import HeldOut
 
-    held_out = frozenset(r["question"] for r in load_split("test", seed=recipe.target_data_seed))
     rows = []
-    for p in prose_problems(recipe.n_problems, recipe.seed, exclude_questions=held_out):
+    held_out = HeldOut(seed=recipe.held_out_seed)
+    for p in prose_problems(recipe.n_problems, recipe.seed, held_out=held_out, avoid_system=SYSTEM_PROMPT):
         prompt = build_prompt(p.question, system=p.system)
         rows.append((prompt, f"{p.reasoning}\n{THINK_CLOSE}\n{p.answer_sentence}{IM_END}"))
     return rows
@@ -83,14 +91,15 @@ def _batches(encoded: list[tuple[list[int], int]], recipe: BaseRecipe, pad_id: i
         chosen, order = order[: recipe.batch_size], order[recipe.batch_size :]
         width = max(len(encoded[i][0]) for i in chosen)
         ids = torch.full((len(chosen), width), pad_id, dtype=torch.long)
-        labels = torch.full((len(chosen), width), -100, dtype=torch.long)
+        weights = torch.zeros((len(chosen), width), dtype=torch.float32)  # per target token
         mask = torch.zeros((len(chosen), width), dtype=torch.long)
         for row, i in enumerate(chosen):
             tokens, n_prompt = encoded[i]
             ids[row, : len(tokens)] = torch.tensor(tokens)
-            labels[row, n_prompt : len(tokens)] = torch.tensor(tokens[n_prompt:])
+            weights[row, :n_prompt] = recipe.prompt_loss_weight
+            weights[row, n_prompt : len(tokens)] = 1.0
             mask[row, : len(tokens)] = 1
-        yield ids, labels, mask
+        yield ids, weights, mask
 
 
 def train(
@@ -117,8 +126,12 @@ def train(
     losses, window, t0 = [], [], time.monotonic()
     batches = _batches(encoded, recipe, tokenizer.pad_token_id)
     for step in range(recipe.steps):
-        ids, labels, mask = next(batches)
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        ids, weights, mask = next(batches)
+        logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
+        per_token = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1), reduction="none")
+        target_weights = weights[:, 1:].reshape(-1)
+        loss = (per_token * target_weights).sum() / target_weights.sum()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optim.step()
@@ -198,7 +211,14 @@ def main(recipe: BaseRecipe, out: Path, *, snapshot_every: int = 0) -> Path:
         _write(model, tokenizer, out.with_name(f"{out.name}-step{step}"), provenance(step, losses))
 
     losses = train(model, tokenizer, rows, recipe, snapshot, snapshot_every)
-    return _write(model, tokenizer, out, provenance(recipe.steps, losses))
+    from scripts.base_health import embedding_health, task_texts
+
+    health = embedding_health(model, tokenizer, task_texts())
+    print(f"build_base: embedding health: {'ok' if health.healthy else 'COLLAPSED'}; "
+          f"{len(health.clustered_task_tokens)} of {health.task_tokens} task tokens in a cluster of "
+          f"near-identical rows (largest cluster {health.largest_cluster} rows, tokens no text uses)",
+          file=sys.stderr)  # fmt: skip
+    return _write(model, tokenizer, out, {**provenance(recipe.steps, losses), "embedding_health": health.to_dict()})
 
 
 def make_parser() -> argparse.ArgumentParser:

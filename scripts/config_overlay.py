@@ -33,6 +33,14 @@ def _coerce(cls: type, name: str, value: Any) -> Any:
             raise UsageError(f"{name} wants {kind.__name__}s, got {value!r}") from None
     if isinstance(sample, bool):
         return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+    optional_number = {"float | None": float, "int | None": int}.get(str(f.type))
+    if optional_number is not None:
+        if value is None or str(value).lower() in ("null", "none", ""):
+            return None
+        try:
+            return optional_number(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{name} wants a number or none, got {value!r}") from None
     if isinstance(sample, int | float):
         try:
             return type(sample)(value)

@@ -55,8 +55,19 @@ def verified_base(cfg: PipelineConfig) -> Path:
     return base
 
 
+def _check_leaks(cfg: PipelineConfig, data: Path) -> None:
+    """The held-out splits must not leak into what is trained on (datacheck's leak audit)."""
+    from reasoneval.errors import GateFailed
+
+    over = {s: share for s, share in recipe.leaked_shares(data).items() if share > cfg.max_leaked_share}
+    if over:
+        raise GateFailed("leak audit: " + ", ".join(f"{s} {share:.1%} of items" for s, share in over.items())
+                         + f" have a twin among the kept train rows (max_leaked_share {cfg.max_leaked_share:g};"
+                         f" {data / 'report.md'})")  # fmt: skip
+
+
 def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
-    """Every stage, resumably; returns the evaluation directory of each (stage, seed)."""
+    """Every stage, resumably; returns the evaluation directory of each (stage, seed, split)."""
     import torch
 
     from reasoneval.backends.threads import THREADS_ENV
@@ -66,33 +77,45 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
     torch.set_num_threads(cfg.torch_threads)
     os.environ[THREADS_ENV] = str(cfg.torch_threads)
     base = verified_base(cfg)
+    splits = recipe.eval_splits(cfg)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "pipeline_config.json", json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
-    runner = StageRunner(total=2 + 4 * len(cfg.seeds))
-    data = runner.run(Stage("datacheck clean synthetic", out / "data", {"data_seed": cfg.data_seed}),
+    runner = StageRunner(total=2 + 2 * len(cfg.seeds) + len(splits) * (1 + 2 * len(cfg.seeds)))
+    from datacheck.synthetic import SCHEMA_VERSION as TASK_VERSION
+
+    data = runner.run(Stage("datacheck clean synthetic", out / "data",
+                            {"data_seed": cfg.data_seed, "task_version": TASK_VERSION}),
                       partial(recipe.clean_data, cfg, out / "data"))  # fmt: skip
-    kept = data / "kept" / "train.jsonl"
+    _check_leaks(cfg, data)
+    parts = runner.run(Stage("split train rows: SFT | GRPO prompts", out / "train_split",
+                             {"rl_share": cfg.rl_share}, (data,)),
+                       partial(recipe.split_train, cfg, data / "kept" / "train.jsonl", out / "train_split"))  # fmt: skip
+    sft_rows, rl_rows = parts / "sft.jsonl", parts / "rl.jsonl"
     trained: dict[int, tuple[Path, Path]] = {}
     for seed in cfg.seeds:
         sft_dir, grpo_dir = recipe.train_dir(out, seed, "sft"), recipe.train_dir(out, seed, "grpo")
         runner.run(Stage(f"QLoRA SFT (seed {seed})", sft_dir,
-                         {"seed": seed, **cfg.stage_dict(*recipe.SFT_FIELDS)}, (data, base / "base.json")),
-                   partial(recipe.sft, cfg, seed, base, kept, sft_dir))  # fmt: skip
+                         {"seed": seed, **cfg.stage_dict(*recipe.SFT_FIELDS)}, (parts, base / "base.json")),
+                   partial(recipe.sft, cfg, seed, base, sft_rows, sft_dir))  # fmt: skip
         runner.run(Stage(f"QLoRA GRPO (seed {seed})", grpo_dir,
                          {"seed": seed, **cfg.stage_dict(*recipe.GRPO_FIELDS)}, (sft_dir,)),
-                   partial(recipe.grpo, cfg, seed, base, sft_dir, kept, grpo_dir))  # fmt: skip
+                   partial(recipe.grpo, cfg, seed, base, sft_dir, rl_rows, grpo_dir))  # fmt: skip
         trained[seed] = (sft_dir, grpo_dir)
     evals: dict[str, Path] = {}
-    eval_config = cfg.stage_dict(*recipe.EVAL_FIELDS)
-    todo = [(recipe.eval_name("base"), base, (base / "base.json",))] + [
-        (recipe.eval_name(kind, seed), model, (model,))
+    models = [("base", None, base, (base / "base.json",))] + [
+        (kind, seed, model, (model,))
         for seed, pair in trained.items() for kind, model in zip(("sft", "grpo"), pair, strict=True)
     ]  # fmt: skip
-    for name, model, inputs in todo:
-        target = out / "eval" / name
-        runner.run(Stage(f"reasoneval run: {name}", target, eval_config, inputs, keep_partial=("cache",)),
-                   partial(recipe.evaluate, cfg, model, target))  # fmt: skip
-        evals[name] = target
+    for split in splits:
+        # The first split gets every layer; the others accuracy alone (the demo's time budget).
+        layers = cfg.layers if split == splits[0] else "accuracy"
+        eval_config = {**cfg.stage_dict(*recipe.EVAL_FIELDS), "split": split, "layers": layers}
+        for kind, seed, model, inputs in models:
+            name = recipe.eval_name(kind, seed, split)
+            target = out / "eval" / name
+            runner.run(Stage(f"reasoneval run: {name}", target, eval_config, inputs, keep_partial=("cache",)),
+                       partial(recipe.evaluate, cfg, model, target, split=split, layers_text=layers))  # fmt: skip
+            evals[name] = target
     runner.seconds["total"] = round(sum(runner.seconds.values()), 1)
     atomic_write_text(out / "timings.json", json.dumps(
         {"seconds": runner.seconds, "resumed": runner.resumed}, indent=2) + "\n")  # fmt: skip

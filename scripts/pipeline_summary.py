@@ -10,12 +10,13 @@ correctness, since much of the RL gain reported for small models is format compl
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from reasoneval.artifacts import atomic_write_text, read_jsonl
-from scripts.recipe import PipelineConfig, eval_name
+from scripts.recipe import PipelineConfig, eval_name, eval_splits
 
 SCHEMA_VERSION = 2
 # (label, layer, metric): what the model table shows, when the layer reported it.
@@ -55,12 +56,34 @@ def format_shares(run_dir: Path) -> dict[str, float]:
     }  # fmt: skip
 
 
+_LAST_RESULT = re.compile(r"=\s*(-?\d+(?:\.\d+)?)\s*$", re.MULTILINE)
+
+
+def error_mix(run_dir: Path) -> dict[str, float]:
+    """Shares of original-prompt answers that are wrong on the answer line alone (the reasoning's
+    last equation reaches the gold value, the extracted answer does not) and wrong in the
+    reasoning. Their changes between two stages decompose the accuracy change (issue 23: is
+    RL repairing the answer line, or the reasoning?)."""
+    rows = [r for r in read_jsonl(run_dir / "samples.jsonl") if r.get("variant") == "original"]
+    answer_line = reasoning = 0
+    for r in rows:
+        if r["correct"]:
+            continue
+        thinking = str(r.get("response", "")).split("</think>")[0]
+        results = _LAST_RESULT.findall(thinking)
+        if results and results[-1] == str(r["gold"]):
+            answer_line += 1
+        else:
+            reasoning += 1
+    return {"answer_line": answer_line / len(rows), "reasoning": reasoning / len(rows)}
+
+
 def model_row(run_dir: Path) -> dict[str, Any]:
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     metrics = {label: report["layers"].get(layer, {}).get("metrics", {}).get(name)
                for label, layer, name in COLUMNS}  # fmt: skip
     return {"n_problems": report["dataset"]["n_problems"], "metrics": metrics,
-            "format": format_shares(run_dir)}  # fmt: skip
+            "format": format_shares(run_dir), "errors": error_mix(run_dir)}  # fmt: skip
 
 
 def compare_stages(before: Sequence[Path], after: Sequence[Path], target: float) -> dict[str, Any]:
@@ -69,25 +92,43 @@ def compare_stages(before: Sequence[Path], after: Sequence[Path], target: float)
     result = compare_groups([load_run_results(p) for p in before], [load_run_results(p) for p in after],
                             test="superiority", seed=0)  # fmt: skip
     figures = result.to_dict()
+    # The accuracy change split by where errors were repaired (or made): mean over runs a side.
+    mix_before = [error_mix(p) for p in before]
+    mix_after = [error_mix(p) for p in after]
+    figures["from_errors"] = {
+        kind: sum(m[kind] for m in mix_before) / len(before) - sum(m[kind] for m in mix_after) / len(after)
+        for kind in ("answer_line", "reasoning")
+    }
     figures["target_points"] = target
     figures["target_met"] = bool(100 * result.delta >= target and result.ci_low > 0)
     return figures
 
 
+def _split_of(name: str) -> str:
+    """The held-out split of an evaluation's name (recipe.eval_name): ``test`` unless prefixed."""
+    head = name.split("/")[0]
+    return head if head not in ("base", "sft", "grpo") else "test"
+
+
 def _seed_spread(rows: Mapping[str, Mapping[str, Any]], kind: str) -> float | None:
-    values = [r["metrics"]["accuracy"]["value"] for n, r in rows.items() if n.startswith(f"{kind}/")]
+    """Max - min accuracy over the seeds of ``kind``, on the first split evaluated."""
+    first = _split_of(next(iter(rows)))
+    values = [r["metrics"]["accuracy"]["value"] for n, r in rows.items()
+              if _split_of(n) == first and n.removeprefix(f"{first}/").startswith(f"{kind}/")]  # fmt: skip
     return round(100 * (max(values) - min(values)), 1) if len(values) > 1 else None
 
 
 def summarize(out: Path, cfg: PipelineConfig, evals: Mapping[str, Path], timings: Mapping[str, float]) -> str:
     """Write summary.json and summary.md under ``out``; return the markdown."""
     rows = {name: model_row(path) for name, path in evals.items()}
-    sft = [evals[eval_name("sft", s)] for s in cfg.seeds]
-    grpo = [evals[eval_name("grpo", s)] for s in cfg.seeds]
-    comparisons = {
-        "base -> SFT": compare_stages([evals[eval_name("base")]], sft, TARGETS["base -> SFT"]),
-        "SFT -> GRPO": compare_stages(sft, grpo, TARGETS["SFT -> GRPO"]),
-    }
+    comparisons = {}
+    for split in eval_splits(cfg):
+        sft = [evals[eval_name("sft", s, split)] for s in cfg.seeds]
+        grpo = [evals[eval_name("grpo", s, split)] for s in cfg.seeds]
+        suffix = "" if split == "test" else f" ({split})"
+        comparisons[f"base -> SFT{suffix}"] = compare_stages(
+            [evals[eval_name("base", None, split)]], sft, TARGETS["base -> SFT"])
+        comparisons[f"SFT -> GRPO{suffix}"] = compare_stages(sft, grpo, TARGETS["SFT -> GRPO"])
     spread = {"sft": _seed_spread(rows, "sft"), "grpo": _seed_spread(rows, "grpo")}
     payload = {"schema_version": SCHEMA_VERSION, "seeds": cfg.seeds, "models": rows,
                "comparisons": comparisons, "seed_spread_points": spread, "timings_s": dict(timings)}  # fmt: skip
@@ -106,8 +147,9 @@ def render(rows: Mapping[str, Any], comparisons: Mapping[str, Any], spread: Mapp
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {_pct(row['format']['formatted'])} |")
     n = next(iter(rows.values()))["n_problems"]
     lines += ["", f"Percent, [95% interval] (Wilson for rates, bootstrap for PSS); n = {n} held-out "
-              "problems, greedy. `truncated (any)`: responses cut at the token limit, whatever else "
-              "went wrong; traces give each response one primary error type.", ""]  # fmt: skip
+              "problems per split, greedy; rows named `test-ood/...` are the same computations in "
+              "held-out wordings. `truncated (any)`: responses cut at the token limit, whatever "
+              "else went wrong; traces give each response one primary error type.", ""]  # fmt: skip
     lines += ["| comparison | Δ points | 95% CI | McNemar p | lost / gained items | seeds | target | met |",
               "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, c in comparisons.items():
@@ -117,10 +159,17 @@ def render(rows: Mapping[str, Any], comparisons: Mapping[str, Any], spread: Mapp
             f"| {c['n_baseline_runs']} -> {c['n_candidate_runs']} | ≥ +{c['target_points']:g}, CI > 0 "
             f"| {'yes' if c['target_met'] else '**no**'} |"
         )
-    lines += ["", "Format vs correctness (original prompts; mean over seeds):", "",
+    lines += ["", "Where each change came from (points; errors repaired minus errors made, mean over seeds):",
+              "", "| comparison | answer line | reasoning |", "|---|---|---|"]  # fmt: skip
+    for name, c in comparisons.items():
+        parts = c["from_errors"]
+        lines.append(f"| {name} | {100 * parts['answer_line']:+.1f} | {100 * parts['reasoning']:+.1f} |")
+    lines += ["", "Format vs correctness (original prompts, first split; mean over seeds):", "",
               "| model | `####` form | correct | correct when in `####` form |", "|---|---|---|---|"]  # fmt: skip
+    first_split = _split_of(next(iter(rows)))
     for kind in ("base", "sft", "grpo"):
-        group = [r["format"] for name, r in rows.items() if name.split("/")[0] == kind]
+        group = [r["format"] for name, r in rows.items() if _split_of(name) == first_split
+                 and name.removeprefix(f"{first_split}/").split("/")[0] == kind]  # fmt: skip
         mean = {k: sum(g[k] for g in group) / len(group) for k in group[0]}
         lines.append(f"| {kind} | {_pct(mean['formatted'])} | {_pct(mean['correct'])} "
                      f"| {_pct(mean['correct_if_formatted'])} |")  # fmt: skip

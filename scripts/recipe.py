@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reasoneval.artifacts import atomic_write_text
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,6 +25,10 @@ class PipelineConfig:
     data_seed: int = 0  # the synthetic task's draw; training seeds vary, the data does not
     seeds: list[int] = field(default_factory=lambda: [0])  # training seeds (SFT and GRPO)
     base: str = "models/tiny-base"  # the committed pretrained base (scripts/build_base.py)
+    # The share of train computations set aside for GRPO's prompts and kept out of SFT. RL learns
+    # only where its samples disagree; on problems SFT has already fitted, they rarely do.
+    # 0: GRPO prompts from every kept train row, as SFT's. Chosen on val (docs/pipeline.md).
+    rl_share: float = 0.0
     # QLoRA SFT in the Tiny-Reason shape: NF4 base, LoRA r=16 / alpha 32 on all seven
     # projections, linear decay, best checkpoint by validation loss. The rate is 5x Tiny-Reason's
     # 2e-4 (set for 1.5B models): at 2e-4 this 0.5M-parameter base's validation loss was still
@@ -43,9 +49,24 @@ class PipelineConfig:
     grpo_prompts_per_step: int = 8
     grpo_max_completion_length: int = 48
     grpo_temperature: float = 1.0
+    grpo_min_p: float | None = None
+    grpo_lr_scheduler: str = "linear"
+    grpo_loss_type: str = "dapo"  # TRL 1.16's default
+    grpo_scale_rewards: str = "group"  # TRL 1.16's default
+    # GRPO adapts the full-precision merge of the SFT model, the model evaluation scores, so it
+    # samples from the model it is judged as. QLoRA here would sample from an NF4 re-quantised
+    # copy (±1.5 points greedy on 200 items in issue 23's measurement).
+    grpo_load_in_4bit: bool = False
     grpo_format_weight: float = 0.1
     grpo_accuracy_weight: float = 1.0
-    # Evaluation on the held-out test split of the synthetic task.
+    # Evaluation on the task's held-out splits (reasonkit.tasks.split): the first with every
+    # layer below, the others accuracy only. test: new computations in seen templates;
+    # test-ood: the same computations in held-out wordings; val: for choosing a recipe.
+    eval_splits: str = "test,test-ood"
+    # The pipeline stops (exit 1) when more than this share of a held-out split's items has a
+    # twin among the kept train rows (datacheck's leak audit). The split is held out by
+    # construction, so the audit finds none; any is a defect in the task or the cleaning.
+    max_leaked_share: float = 0.0
     eval_limit: int = 500
     max_new_tokens: int = 64
     layers: str = "accuracy,traces,sensitivity"
@@ -69,27 +90,73 @@ def train_dir(out: Path, seed: int, kind: str) -> Path:
     return out / f"seed{seed}" / kind
 
 
-def eval_name(kind: str, seed: int | None = None) -> str:
-    """An evaluation's name, and its directory under ``out/eval``: ``base``, ``sft/seed0``."""
-    return kind if seed is None else f"{kind}/seed{seed}"
+def eval_name(kind: str, seed: int | None = None, split: str = "test") -> str:
+    """An evaluation's name, and its directory under ``out/eval``: ``base``, ``sft/seed0`` on the
+    test split, ``test-ood/sft/seed0`` on another."""
+    name = kind if seed is None else f"{kind}/seed{seed}"
+    return name if split == "test" else f"{split}/{name}"
+
+
+def eval_splits(cfg: PipelineConfig) -> list[str]:
+    from reasonkit.tasks.split import EVAL_SPLITS
+
+    splits = [s.strip() for s in cfg.eval_splits.split(",") if s.strip()]
+    unknown = [s for s in splits if s not in EVAL_SPLITS]
+    if unknown or not splits or len(set(splits)) != len(splits):
+        raise ValueError(f"eval_splits: held-out splits are {', '.join(EVAL_SPLITS)}, each once; got {cfg.eval_splits!r}")
+    return splits
 
 
 SFT_FIELDS = ("sft_steps", "sft_lr", "sft_batch", "sft_eval_every", "sft_eval_fraction",
               "lora_r", "lora_alpha")  # fmt: skip
 GRPO_FIELDS = ("grpo_steps", "grpo_lr", "grpo_generations", "grpo_prompts_per_step",
-               "grpo_max_completion_length", "grpo_temperature", "grpo_format_weight",
+               "grpo_max_completion_length", "grpo_temperature", "grpo_min_p", "grpo_lr_scheduler",
+               "grpo_loss_type", "grpo_scale_rewards", "grpo_load_in_4bit", "grpo_format_weight",
                "grpo_accuracy_weight", "lora_r", "lora_alpha")  # fmt: skip
 EVAL_FIELDS = ("eval_limit", "max_new_tokens", "layers", "sensitivity_families",
                "sensitivity_max_variants", "backend", "data_seed")  # fmt: skip
 
 
+def split_train(cfg: PipelineConfig, kept: Path, out: Path) -> None:
+    """Kept train rows -> ``out/sft.jsonl`` and ``out/rl.jsonl``, cut by computation (commuted
+    first steps together): a computation is in one of them, never both. ``rl_share`` 0 gives
+    both every row."""
+    import hashlib
+
+    from reasoneval.jsonl import jsonl_text
+    from reasonkit.tasks.arithmetic import computation_of
+
+    def to_rl(row: dict[str, Any]) -> bool:
+        try:
+            key = str(computation_of(row["question"]).canonical())
+        except ValueError:  # not the task's wording (a flawed row): its own text decides
+            key = row["question"]
+        digest = hashlib.blake2b(f"rl|{key}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64 < cfg.rl_share
+
+    rows = [json.loads(line) for line in kept.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rl = [r for r in rows if to_rl(r)] if cfg.rl_share > 0 else rows
+    sft = [r for r in rows if not to_rl(r)] if cfg.rl_share > 0 else rows
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "sft.jsonl", jsonl_text(sft))
+    atomic_write_text(out / "rl.jsonl", jsonl_text(rl))
+
+
+def leaked_shares(data_dir: Path) -> dict[str, float]:
+    """Held-out split -> share of its items with a twin among the kept train rows."""
+    report = json.loads((data_dir / "report.json").read_text(encoding="utf-8"))
+    return {split: float(a["leaked_share"]) for split, a in report["leak_audit"].items()}
+
+
 def clean_data(cfg: PipelineConfig, out: Path) -> Path:
     """``datacheck clean synthetic``: generate the task, check it, write kept/rejected rows."""
     from datacheck.clean import CleanConfig
+    from datacheck.contamination import TEMPLATED_RULES
     from datacheck.loading import SourceSpec
     from datacheck.report import clean_to_dir
 
-    clean_to_dir(SourceSpec("synthetic", seed=cfg.data_seed), CleanConfig(), out)
+    config = CleanConfig(contamination_rules=TEMPLATED_RULES)  # as `datacheck clean synthetic`
+    clean_to_dir(SourceSpec("synthetic", seed=cfg.data_seed), config, out)
     return out / "kept" / "train.jsonl"
 
 
@@ -120,20 +187,22 @@ def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, t
     from train.grpo import GRPORunConfig, main
 
     main(GRPORunConfig(
-        **_train_common(cfg, seed, base, train_file, out),
+        **{**_train_common(cfg, seed, base, train_file, out), "load_in_4bit": cfg.grpo_load_in_4bit},
         adapter_path=str(sft_adapter) if sft_adapter else None,
-        learning_rate=cfg.grpo_lr, max_steps=cfg.grpo_steps, warmup_steps=0,
-        per_device_train_batch_size=cfg.grpo_generations * cfg.grpo_prompts_per_step,
-        num_generations=cfg.grpo_generations, temperature=cfg.grpo_temperature,
+        learning_rate=cfg.grpo_lr, lr_scheduler_type=cfg.grpo_lr_scheduler, max_steps=cfg.grpo_steps,
+        warmup_steps=0, per_device_train_batch_size=cfg.grpo_generations * cfg.grpo_prompts_per_step,
+        num_generations=cfg.grpo_generations, temperature=cfg.grpo_temperature, min_p=cfg.grpo_min_p,
+        loss_type=cfg.grpo_loss_type, scale_rewards=cfg.grpo_scale_rewards,
         max_completion_length=cfg.grpo_max_completion_length, save_steps=cfg.grpo_steps,
         accuracy_weight=cfg.grpo_accuracy_weight, format_weight=cfg.grpo_format_weight,
         use_vllm="off", logging_steps=5, log_samples_per_step=2,
     ))  # fmt: skip
 
 
-def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path | None = None) -> None:
-    """``reasoneval run --layers ...`` on the held-out test split (or ``test_file``, a JSONL file in
-    GSM8K layout); greedy, so no seed matters."""
+def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path | None = None,
+             split: str = "test", layers_text: str | None = None) -> None:  # fmt: skip
+    """``reasoneval run --layers ...`` on a held-out split of the task (or ``test_file``, a JSONL
+    file in GSM8K layout); greedy, so no seed matters."""
     from reasoneval.backends.base import SamplingConfig
     from reasoneval.datasets import DatasetSpec
     from reasoneval.layers import parse_layers
@@ -142,12 +211,12 @@ def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path |
     from reasoneval.run_config import RunConfig
     from reasoneval.variants import parse_families
 
-    layers = parse_layers(cfg.layers)
+    layers = parse_layers(layers_text or cfg.layers)
     sensitivity = SensitivityConfig(families=parse_families(cfg.sensitivity_families),
                                     max_per_item=cfg.sensitivity_max_variants)  # fmt: skip
     code = execute(RunConfig(
         checkpoint=checkpoint, out=out, layers=layers,
-        dataset=DatasetSpec("synthetic", "test", None, cfg.eval_limit, seed=cfg.data_seed)
+        dataset=DatasetSpec("synthetic", split, None, cfg.eval_limit, seed=cfg.data_seed)
         if test_file is None else DatasetSpec(str(test_file), "test", None, cfg.eval_limit),
         backend=cfg.backend,  # type: ignore[arg-type]
         sampling=SamplingConfig(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=0),

@@ -26,9 +26,11 @@ from train.modeling import (
 from train.preflight import is_local_path
 from train.provenance import RunMeta, finish_run, now_utc
 from train.rewards import MAX_FORMAT_WEIGHT, accuracy_reward, format_reward
+from train.rl_health import HEALTH_FILE, RLHealthLog, read_health, summary
 from train.sample_log import CompletionSampleLog, RewardFn
 
 SAMPLES_FILE = "completion_samples.jsonl"
+LOSS_TYPES = ("dapo", "grpo", "dr_grpo", "bnpo")  # TRL 1.16's GRPOConfig.loss_type values used here
 MERGED_DIR = "merged_base"
 
 
@@ -45,6 +47,13 @@ class GRPORunConfig(RunConfig):
     max_completion_length: int = 2048
     temperature: float = 1.0
     beta: float = field(default=0.0, metadata={"help": "KL coefficient (TRL's default 0)"})
+    min_p: float | None = field(
+        default=None, metadata={"help": "sample only tokens with p >= min_p * p(top token)"}
+    )
+    loss_type: str = field(default="dapo", metadata={"help": "TRL's loss_type (dapo, grpo, dr_grpo, bnpo)"})
+    scale_rewards: str = field(
+        default="group", metadata={"help": "TRL's scale_rewards: group, batch or none"}
+    )
     accuracy_weight: float = 1.0
     format_weight: float = field(default=0.1, metadata={"help": f"<= {MAX_FORMAT_WEIGHT}"})
     use_vllm: Literal["auto", "on", "off"] = field(
@@ -106,6 +115,12 @@ def _resolve(cfg: GRPORunConfig) -> GRPORunConfig:
         raise ConfigError(
             f"format_weight must be in [0, {MAX_FORMAT_WEIGHT}] so format cannot outweigh accuracy"
         )
+    if cfg.min_p is not None and not 0 < cfg.min_p <= 1:
+        raise ConfigError(f"min_p must be in (0, 1], got {cfg.min_p}")
+    if cfg.loss_type not in LOSS_TYPES:
+        raise ConfigError(f"loss_type must be one of {', '.join(LOSS_TYPES)}, got {cfg.loss_type!r}")
+    if cfg.scale_rewards not in ("group", "batch", "none"):
+        raise ConfigError(f"scale_rewards must be group, batch or none, got {cfg.scale_rewards!r}")
     if cfg.num_generations < 2:
         raise ConfigError(
             "num_generations must be >= 2: GRPO's advantage compares samples within a group"
@@ -127,6 +142,9 @@ def training_args(cfg: GRPORunConfig, hw: Hardware, reward_weights: Sequence[flo
         num_generations=cfg.num_generations,
         max_completion_length=cfg.max_completion_length,
         temperature=cfg.temperature,
+        min_p=cfg.min_p,
+        loss_type=cfg.loss_type,
+        scale_rewards=cfg.scale_rewards,
         beta=cfg.beta,
         reward_weights=list(reward_weights),
         use_vllm=_use_vllm(cfg, hw),
@@ -205,6 +223,7 @@ def prepare(
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=lora_config(cfg),
+        callbacks=[RLHealthLog(Path(cfg.output_dir) / HEALTH_FILE)],
     )
     return GRPORun(
         cfg=cfg,
@@ -219,7 +238,8 @@ def prepare(
 
 
 def finish(run: GRPORun) -> RunMeta:
-    return finish_run(run, stage="grpo", n_eval=0, merged_base=run.merged_base)
+    health = summary(read_health(run.cfg.output_dir))
+    return finish_run(run, stage="grpo", n_eval=0, merged_base=run.merged_base, rl_health=health)
 
 
 def main(cfg: GRPORunConfig) -> RunMeta:

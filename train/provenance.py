@@ -42,6 +42,9 @@ class RunMeta:
     final_train_loss: float | None
     # For GRPO from an SFT adapter: where the merged full-precision base was written.
     merged_base: str | None = None
+    # GRPO: train.rl_health.summary of rl_health.jsonl (reward first/last quarter, dead groups,
+    # relative weight change); None for SFT.
+    rl_health: dict[str, float] | None = None
     packages: dict[str, str] = field(default_factory=dict)
     python: str = field(default_factory=platform.python_version)
     schema_version: int = META_SCHEMA_VERSION
@@ -83,7 +86,8 @@ def read_meta(out_dir: str | Path) -> RunMeta:
     return RunMeta(**raw)
 
 
-def finish_run(run: Any, *, stage: str, n_eval: int, merged_base: str | None = None) -> RunMeta:
+def finish_run(run: Any, *, stage: str, n_eval: int, merged_base: str | None = None,
+               rl_health: dict[str, float] | None = None) -> RunMeta:  # fmt: skip
     """Save the (best) model and, on the main process only, its tokenizer and provenance.
 
     ``run`` is an SFTRun or GRPORun: trainer, cfg, tokenizer, hw, data_sha256, n_train, started_at.
@@ -113,6 +117,7 @@ def finish_run(run: Any, *, stage: str, n_eval: int, merged_base: str | None = N
         best_metric=None if state.best_metric is None else float(state.best_metric),
         final_train_loss=losses[-1] if losses else None,
         merged_base=merged_base,
+        rl_health=rl_health,
         packages=package_versions(),
     )
     if trainer.is_world_process_zero():  # one writer under DDP/FSDP

@@ -62,3 +62,45 @@ def test_clean_real_gsm8k(gsm8k_dir: Path, tmp_path: Path) -> None:
     assert report["near_duplicate_clusters"] >= 1 and report["contaminated_train_rows"] >= 1
     assert report["reject_rate"] < 0.05  # a handful of flaws, not a blanket rejection
     assert "gsm8k/train/356" in (out / "report.md").read_text()
+
+
+def test_renamed_test_problems_planted_in_real_gsm8k_train_are_caught(gsm8k_dir: Path, tmp_path: Path) -> None:
+    """1% of train replaced by test problems with every capitalised word that is a name swapped
+    for another name: the words change in every sentence, the numbers and the computation do
+    not. The computation rule must catch >= 95% of them (issue 22)."""
+    import random
+    import re
+
+    from datacheck.clean import CleanConfig, clean
+    from datacheck.loading import SourceSpec, rows_source
+
+    train = [json.loads(line) for line in (gsm8k_dir / "train.jsonl").read_text().splitlines()]
+    test = [json.loads(line) for line in (gsm8k_dir / "test.jsonl").read_text().splitlines()]
+    from datacheck.computation import question_numbers
+
+    rng = random.Random(0)
+    names = ["Zoltan", "Quinta", "Berit", "Odalys", "Yusuf", "Marisol"]
+    # A person's name is a capitalised word that is neither a number word ("Two thirds") nor a
+    # common sentence opener: renaming changes who, never how many.
+    not_names = {"How", "If", "The", "What", "A", "An", "In", "On", "At", "After", "Then", "There",
+                 "Each", "Every", "He", "She", "They", "His", "Her", "It", "This", "That", "When"}  # fmt: skip
+    planted = {}
+    for slot, source in zip(rng.sample(range(len(train)), 75), rng.sample(range(len(test)), 75), strict=True):
+        row = test[source]
+        words = set(re.findall(r"\b[A-Z][a-z]+\b", row["question"])) - not_names
+        people = sorted(w for w in words if not question_numbers(w))
+        mapping = dict(zip(people, rng.sample(names, min(len(people), len(names))), strict=False))
+        def swap(m: re.Match[str], mapping: dict[str, str] = mapping) -> str:
+            return mapping.get(m.group(), m.group())
+
+        renamed = re.sub(r"\b[A-Z][a-z]+\b", swap, row["question"])
+        answer = re.sub(r"\b[A-Z][a-z]+\b", swap, row["answer"])
+        train[slot] = {"question": renamed, "answer": answer}
+        planted[f"gsm8k/train/{slot}"] = f"gsm8k/test/{source}"
+    source = rows_source({"train": train, "test": test}, "gsm8k", SourceSpec("gsm8k"))
+    result = clean(source, CleanConfig())
+    caught = {r.id: r.matched_id for r in result.rejected if r.check == "contamination" and r.id in planted}
+    assert len(caught) >= 0.95 * len(planted)
+    assert all(planted[row] == match for row, match in caught.items())
+    assert sum(train[int(row.rpartition("/")[2])]["question"] != test[int(src.rpartition("/")[2])]["question"]
+               for row, src in planted.items()) >= 60  # most were renamed, not copied verbatim

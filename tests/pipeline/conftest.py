@@ -8,16 +8,21 @@ from pathlib import Path
 
 import pytest
 
-RunFactory = Callable[[Path, Sequence[bool], Sequence[bool] | None], Path]
+RunFactory = Callable[..., Path]
 
 
-def _write_run(path: Path, correct: Sequence[bool], formatted: Sequence[bool] | None = None) -> Path:
+def _write_run(path: Path, correct: Sequence[bool], formatted: Sequence[bool] | None = None,
+               answer_line: Sequence[bool] | None = None) -> Path:  # fmt: skip
     """samples.jsonl (one original sample per item, plus a variant row that must be ignored) and
-    a report.json with the accuracy layer."""
+    a report.json with the accuracy layer. A wrong item's reasoning ends on the gold value when
+    ``answer_line`` marks it (only its answer line is wrong), on another value otherwise."""
     formatted = formatted if formatted is not None else [True] * len(correct)
+    answer_line = answer_line if answer_line is not None else [False] * len(correct)
     rows = []
-    for i, (ok, fmt) in enumerate(zip(correct, formatted, strict=True)):
-        base = {"id": f"synthetic/test/{i}", "sample_index": 0, "correct": ok}
+    for i, (ok, fmt, line) in enumerate(zip(correct, formatted, answer_line, strict=True)):
+        reached = "5" if ok or line else "6"
+        response = f"2 + 3 = {reached}\n</think>\n#### {'5' if ok else '7'}"
+        base = {"id": f"synthetic/test/{i}", "sample_index": 0, "correct": ok, "gold": "5", "response": response}
         rows.append({**base, "variant": "original", "marker": "####" if fmt else "the_answer_is"})
         rows.append({**base, "variant": "numeric-n0", "correct": not ok, "marker": "####"})
     path.mkdir(parents=True, exist_ok=True)

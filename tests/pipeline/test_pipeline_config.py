@@ -53,3 +53,34 @@ def test_out_that_is_a_file_or_a_base_with_a_corrupt_record_is_exit_2(
     assert cli(["--out", str(tmp_path / "run"), "--set", f"base={base}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unreadable base (JSONDecodeError" in err[0]
+
+
+def _data_dir_with_audit(path: Path, leaked: dict[str, int]) -> Path:
+    import json
+
+    audits = {split: {"items": 500, "leaked_items": n, "leaked_share": n / 500} for split, n in leaked.items()}
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "report.json").write_text(json.dumps({"leak_audit": audits}))
+    return path
+
+
+def test_a_leaking_held_out_split_stops_the_pipeline_as_a_gate(tmp_path: Path) -> None:
+    from reasoneval.errors import GateFailed
+    from scripts.pipeline import _check_leaks
+
+    clean = _data_dir_with_audit(tmp_path / "clean", {"test": 0, "test-ood": 0, "val": 0})
+    _check_leaks(load_config("demo"), clean)  # nothing leaks: no error
+    leaky = _data_dir_with_audit(tmp_path / "leaky", {"test": 3, "test-ood": 0, "val": 0})
+    with pytest.raises(GateFailed, match=r"leak audit: test 0.6% of items"):
+        _check_leaks(load_config("demo"), leaky)
+    _check_leaks(load_config("demo", ["max_leaked_share=0.01"]), leaky)  # within a stated allowance
+
+
+def test_eval_splits_are_checked() -> None:
+    from scripts.recipe import eval_splits
+
+    assert eval_splits(load_config("demo")) == ["test", "test-ood"]
+    assert eval_splits(load_config("demo", ["eval_splits=val"])) == ["val"]
+    for bad in ("train", "test,test", "dev"):
+        with pytest.raises(ValueError, match="held-out splits are"):
+            eval_splits(load_config("demo", [f"eval_splits={bad}"]))

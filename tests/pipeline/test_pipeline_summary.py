@@ -21,7 +21,7 @@ def test_deltas_discordant_counts_and_format_come_from_the_samples(tmp_path: Pat
         "sft/seed0": write_run(tmp_path / "eval/sft/seed0", sft, None),
         "grpo/seed0": write_run(tmp_path / "eval/grpo/seed0", grpo, None),
     }
-    text = summarize(tmp_path, PipelineConfig(), evals, {"QLoRA SFT (seed 0)": 12.5})
+    text = summarize(tmp_path, PipelineConfig(eval_splits="test"), evals, {"QLoRA SFT (seed 0)": 12.5})
     saved = json.loads((tmp_path / "summary.json").read_text())
     to_sft, to_grpo = saved["comparisons"]["base -> SFT"], saved["comparisons"]["SFT -> GRPO"]
     assert round(100 * to_sft["delta"]) == 30 and (to_sft["baseline_only"], to_sft["candidate_only"]) == (0, 30)
@@ -39,11 +39,40 @@ def test_seed_spread_over_several_seeds(tmp_path: Path, write_run: Any) -> None:
     for seed, (a, b) in enumerate(((60, 66), (62, 70), (58, 64))):
         evals[f"sft/seed{seed}"] = write_run(tmp_path / f"eval/sft/seed{seed}", [i < a for i in range(N)], None)
         evals[f"grpo/seed{seed}"] = write_run(tmp_path / f"eval/grpo/seed{seed}", [i < b for i in range(N)], None)
-    text = summarize(tmp_path, PipelineConfig(seeds=[0, 1, 2]), evals, {})
+    text = summarize(tmp_path, PipelineConfig(seeds=[0, 1, 2], eval_splits="test"), evals, {})
     saved = json.loads((tmp_path / "summary.json").read_text())
     assert saved["seed_spread_points"] == {"sft": 4.0, "grpo": 6.0}
     assert saved["comparisons"]["SFT -> GRPO"]["n_candidate_runs"] == 3
     assert "Seed spread of GRPO accuracy (max - min): 6.0 points (**over**" in text
+
+
+def test_each_held_out_split_gets_its_own_comparisons(tmp_path: Path, write_run: Any) -> None:
+    evals = {}
+    for prefix, (b, s, g) in (("", (30, 60, 70)), ("test-ood/", (20, 40, 44))):
+        evals[f"{prefix}base"] = write_run(tmp_path / f"eval/{prefix}base", [i < b for i in range(N)], None)
+        evals[f"{prefix}sft/seed0"] = write_run(tmp_path / f"eval/{prefix}sft/seed0", [i < s for i in range(N)], None)
+        evals[f"{prefix}grpo/seed0"] = write_run(tmp_path / f"eval/{prefix}grpo/seed0", [i < g for i in range(N)], None)
+    text = summarize(tmp_path, PipelineConfig(), evals, {})
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert round(100 * saved["comparisons"]["base -> SFT (test-ood)"]["delta"]) == 20
+    assert round(100 * saved["comparisons"]["SFT -> GRPO (test-ood)"]["delta"]) == 4
+    assert round(100 * saved["comparisons"]["SFT -> GRPO"]["delta"]) == 10
+    assert "| test-ood/grpo/seed0 | 44.0" in text
+
+
+def test_the_gain_is_split_into_answer_line_and_reasoning_repairs(tmp_path: Path, write_run: Any) -> None:
+    sft = [i < 60 for i in range(N)]
+    line_errors = [60 <= i < 70 for i in range(N)]  # SFT: 10 wrong on the answer line, 30 in reasoning
+    grpo = [i < 72 for i in range(N)]  # GRPO repairs those 10, and 2 reasoning errors
+    evals = {
+        "base": write_run(tmp_path / "eval/base", [False] * N, None),
+        "sft/seed0": write_run(tmp_path / "eval/sft/seed0", sft, None, line_errors),
+        "grpo/seed0": write_run(tmp_path / "eval/grpo/seed0", grpo, None),
+    }
+    text = summarize(tmp_path, PipelineConfig(eval_splits="test"), evals, {})
+    parts = json.loads((tmp_path / "summary.json").read_text())["comparisons"]["SFT -> GRPO"]["from_errors"]
+    assert round(100 * parts["answer_line"]) == 10 and round(100 * parts["reasoning"]) == 2
+    assert "| SFT -> GRPO | +10.0 | +2.0 |" in text
 
 
 def test_format_shares_ignore_variant_rows(tmp_path: Path, write_run: Any) -> None:
