@@ -73,3 +73,12 @@ def test_verification_is_exact_at_the_threshold_boundary() -> None:
         result = near_duplicate_clusters([a, b], DedupConfig(threshold=threshold, bands_rows=(128, 1)))
         assert result.n_candidates == 1
         assert (result.clusters == [[0, 1]]) is linked
+
+
+def test_a_bucket_of_seventy_copies_pairs_each_with_its_next_64() -> None:
+    # MAX_BUCKET_NEIGHBOURS: 70 copies share every band; pairs further than 64 apart in index
+    # order are not candidates (15 of the 2,415), and the copies still form one cluster.
+    copy = "every morning the baker sells twelve loaves of bread at the market"
+    result = near_duplicate_clusters([copy] * 70, DedupConfig())
+    assert result.n_candidates == 70 * 69 // 2 - 15 == len(result.edges)
+    assert result.clusters == [list(range(70))]

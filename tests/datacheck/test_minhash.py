@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 from datasketch import MinHash
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from datacheck.minhash import (
@@ -102,6 +102,7 @@ PIECES = [
 
 
 @settings(max_examples=300, deadline=None)
+@example(["<<a<b>>", "<<<b>>", "<<x> y>>", "a<<b>>c", "<<c>>>", "1<<2>>3"])
 @given(st.lists(st.lists(st.sampled_from(PIECES), max_size=14).map("".join), max_size=6))
 def test_compiled_normalisation_equals_normalize_text_on_any_mix(texts: list[str]) -> None:
     for mask in (False, True):
