@@ -113,24 +113,27 @@ def _json_of_line(line: bytes) -> bytes:
     return line
 
 
-def _write_kept_lines(path: Path, out: Path, skip: set[int], removed: set[int]) -> dict[int, bytes]:
-    """The kept rows verbatim, line by line from the source: nothing re-serialised (unless a raw
-    line break inside a string forces it), nothing held in memory, renamed into place. Returns
-    the `removed` lines, read in the same pass."""
-    tmp = out.with_name(f".{out.name}.tmp")
-    found = {}
-    with path.open("rb") as source, tmp.open("wb") as sink:
+def _write_from_source(path: Path, out: Path, removed: dict[int, int], rejected: set[int]) -> None:
+    """kept.jsonl and duplicates.jsonl in one pass over the source, nothing held in memory.
+
+    Kept rows are written verbatim (unless a raw line break inside a string forces a
+    re-serialisation); each duplicate's record is its source line (_json_of_line), not the
+    parsed row dumped again. Both files are written beside their place and renamed into it."""
+    kept_tmp, dups_tmp = out / ".kept.jsonl.tmp", out / ".duplicates.jsonl.tmp"
+    with path.open("rb") as source, kept_tmp.open("wb") as kept, dups_tmp.open("wb") as dups:
         for index, raw in enumerate(source):
-            if index in skip:
-                if index in removed:
-                    found[index] = raw.removesuffix(b"\n")
-                continue
             line = raw.removesuffix(b"\n")
-            if not line.isascii() and any(b in line for b in _LINE_BREAKING):
-                line = dumps_line(parse_line(line)).encode("utf-8")
-            sink.write(line + b"\n")
-    tmp.replace(out)
-    return found
+            if index in removed:
+                dups.write(
+                    b'{"line": %d, "duplicate_of": %d, "record": %s}\n'
+                    % (index, removed[index], _json_of_line(line))
+                )
+            elif index not in rejected:
+                if not line.isascii() and any(b in line for b in _LINE_BREAKING):
+                    line = dumps_line(parse_line(line)).encode("utf-8")
+                kept.write(line + b"\n")
+    kept_tmp.replace(out / "kept.jsonl")
+    dups_tmp.replace(out / "duplicates.jsonl")
 
 
 def dedup_file(path: Path, field: str, out: Path, config: DedupConfig) -> dict[str, Any]:
@@ -167,18 +170,7 @@ def dedup_file(path: Path, field: str, out: Path, config: DedupConfig) -> dict[s
         "versions": package_versions(),
     }
     out.mkdir(parents=True, exist_ok=True)
-    skip = set(removed) | {r["line"] for r in rejected}
-    records = _write_kept_lines(path, out / "kept.jsonl", skip, set(removed))
-    # Written as text, not through json.dumps: the record is the source line itself (a dict it
-    # parsed to, re-serialised, cost a second parse and a dump of every duplicate).
-    atomic_write(
-        out / "duplicates.jsonl",
-        "".join(
-            f'{{"line": {line}, "duplicate_of": {kept}, "record": '
-            f"{_json_of_line(records[line]).decode('utf-8')}}}\n"
-            for line, kept in sorted(removed.items())
-        ),
-    )
+    _write_from_source(path, out, removed, {r["line"] for r in rejected})
     atomic_write(out / "rejected.jsonl", _jsonl(rejected))
     atomic_write(out / "clusters.jsonl", "".join(cluster_lines))
     atomic_write(out / "report.json", json.dumps(summary, indent=2) + "\n")
