@@ -4,7 +4,9 @@
     python benchmarks/bench_dedup.py --scale 1000000 # datacheck alone at scale: time and peak RSS
     python benchmarks/bench_dedup.py --peers --sizes 20000 200000 --rounds 3
         # `datacheck dedup` against rensa, datatrove and plain datasketch, each a whole process,
-        # interleaved (dedup_peer_runs.py; recipes in dedup_peers.py; peers: pip install .[bench])
+        # interleaved (dedup_peer_runs.py; recipes in dedup_peers.py; peers: pip install .[bench]),
+        # on each corpus of --corpora: planted (below) and the heavily duplicated clusters20 and
+        # clusters40 (dedup_clusters.py: 20% / 40% of documents in clusters of 2-50 near-copies)
 
 The plain recipe is the one datasketch's docs teach: a new MinHash per document, update() per
 shingle, then MinHashLSH query + insert, with the same normalisation, shingles, permutations and

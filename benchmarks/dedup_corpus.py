@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from datacheck.lsh import jaccard
-from datacheck.minhash import ShingleBatch, Shingler, normalize_text
+from datacheck.minhash import ShingleBatch, Shingler
 
 FALLBACK_WORDS = [
     "she",
@@ -141,12 +141,21 @@ class DropScore:
         return self.found / self.due if self.due else 1.0
 
 
+def _shingle_sets(docs: list[str], chunk: int = 50000) -> ShingleBatch:
+    """Every document's exact shingle set (as Shingler().shingle of normalize_text's words),
+    a chunk at a time so that 1M documents do not make one 250 MB string."""
+    parts = [Shingler().shingle_texts(docs[k : k + chunk]) for k in range(0, len(docs), chunk)]
+    sizes = np.concatenate([np.diff(p.offsets) for p in parts])
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    return ShingleBatch(np.concatenate([p.hashes for p in parts]), offsets)
+
+
 class Scorer:
     """Exact-Jaccard judge of a set of dropped document indices."""
 
     def __init__(self, docs: list[str], planted: list[tuple[int, int]], threshold: float) -> None:
         self.threshold = threshold
-        self.sets: ShingleBatch = Shingler().shingle([normalize_text(d) for d in docs])
+        self.sets = _shingle_sets(docs)
         self.due = [(a, b) for a, b in planted if self._jaccard(a, b) >= threshold]
         self.has_partner = {i for pair in self.due for i in pair}
         self._postings: tuple[np.ndarray, np.ndarray] | None = None

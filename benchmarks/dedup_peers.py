@@ -12,6 +12,8 @@ permutations; datatrove computes bands x rows hashes).
   insert; a document with any candidate is dropped and not inserted.
 - rensa: rensa's README recipe through its batch API (from_token_sets, insert_pairs, query_all),
   dropping the later document of a candidate pair whose estimated Jaccard reaches 0.7.
+- rensa-dedup: rensa's RMinHashDeduplicator with LSH (add_pairs over (index, shingles) in
+  order): a document is dropped when an earlier kept one's estimated Jaccard reaches 0.7.
 - rensa-flags: the bulk path rensa's benchmarks/full_benchmark.py times (digest matrix, one-shot
   duplicate flags; that script prefers the experimental Rho sketch when present, this uses the
   R-MinHash matrix the README documents); every flagged row is dropped, both members of a pair
@@ -34,7 +36,7 @@ from datacheck.minhash import normalize_text
 THRESHOLD, NGRAM, BANDS, ROWS = 0.7, 3, 21, 6
 NUM_PERM = BANDS * ROWS
 PEER_PACKAGES = {"plain": "datasketch", "rensa": "rensa", "rensa-flags": "rensa",
-                 "datatrove": "datatrove"}  # fmt: skip
+                 "rensa-dedup": "rensa", "datatrove": "datatrove"}  # fmt: skip
 
 
 def shingles(text: str) -> list[str]:
@@ -73,6 +75,15 @@ def rensa_lsh(corpus: Path, out: Path) -> list[int]:
             if j != i and j not in drop and minhashes[i].jaccard(minhashes[j]) >= THRESHOLD:
                 drop.add(max(i, j))
     return _write_kept(out, texts, sorted(drop))
+
+
+def rensa_dedup(corpus: Path, out: Path) -> list[int]:
+    from rensa import RMinHashDeduplicator
+
+    texts = read_texts(corpus)
+    dedup = RMinHashDeduplicator(THRESHOLD, NUM_PERM, True, num_bands=BANDS, seed=42)
+    added = dedup.add_pairs((str(i), shingles(text)) for i, text in enumerate(texts))
+    return _write_kept(out, texts, [i for i, kept in enumerate(added) if not kept])
 
 
 def rensa_flags(corpus: Path, out: Path) -> list[int]:
@@ -155,7 +166,8 @@ def _write_kept(out: Path, texts: list[str], dropped: list[int]) -> list[int]:
 
 
 RECIPES: dict[str, Callable[[Path, Path], list[int]]] = {
-    "plain": plain, "rensa": rensa_lsh, "rensa-flags": rensa_flags, "datatrove": datatrove,
+    "plain": plain, "rensa": rensa_lsh, "rensa-flags": rensa_flags, "rensa-dedup": rensa_dedup,
+    "datatrove": datatrove,
 }  # fmt: skip
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datacheck.dedup import DedupConfig, near_duplicate_clusters
+from datacheck.dedup import DedupConfig, near_duplicate_clusters, streamed_near_duplicate_clusters
 from datacheck.records import SCHEMA_VERSION
 from reasoneval.artifacts import atomic_write_text as atomic_write
 from reasoneval.artifacts import package_versions
@@ -25,7 +27,7 @@ class FieldRows:
     """The line index and text of every row with a string field; only the texts are held: at 1M
     rows the parsed records would cost more memory than the whole deduplication."""
 
-    lines: list[int] = field(default_factory=list)
+    lines: array[int] = field(default_factory=lambda: array("q"))  # 8 bytes a row, not ~36
     texts: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -34,37 +36,50 @@ class FieldRows:
 
 def read_field(path: Path, field: str) -> tuple[FieldRows, list[dict[str, Any]]]:
     """Rows with a string `field`, and a rejection (with reason) for every other line."""
+    rows, rejected = FieldRows(), list[dict[str, Any]]()
+    for texts in field_batches(path, field, rows, rejected):
+        rows.texts += texts
+    return rows, rejected
+
+
+def field_batches(
+    path: Path, field: str, rows: FieldRows, rejected: list[dict[str, Any]], size: int = 4096
+) -> Iterator[list[str]]:
+    """The texts of rows with a string `field`, `size` at a time, as the file is read: each
+    row's line index goes into `rows.lines`, each other line into `rejected` with its reason.
+    A file with nothing to read (empty, or the field in no row) is an InputError at the end."""
     if not path.is_file():
         raise InputError(f"no file at {path}")
-    rows, rejected = FieldRows(), []
     blank = True
     objects = 0  # lines that are JSON objects, with or without the field
     fields_seen: set[str] = set()  # only needed, so only collected, until a row has the field
+    texts: list[str] = []
     with path.open("rb") as fh:  # lines end at b"\n" only, as reasoneval.jsonl.split_lines
         for index, raw in enumerate(fh):
             line = raw.removesuffix(b"\n")
             blank = blank and not line.strip()
-            reason, row = None, None
             try:
                 row = parse_line(line)
             except BadLine as err:
-                reason = str(err)
-            if reason is None:
-                if isinstance(row, dict):
-                    objects += 1
-                    if not rows.lines:
-                        fields_seen.update(row)
-                    if not isinstance(row.get(field), str):
-                        reason = f"field {field!r} missing or not a string"
-                else:
-                    reason = "not a JSON object"
-            if reason is None and isinstance(row, dict):
-                rows.lines.append(index)
-                rows.texts.append(row[field])
-            else:
-                rejected.append(
-                    {"line": index, "reason": reason, "record": line.decode("utf-8", "replace")}
-                )
+                rejected.append(_rejection(index, str(err), line))
+                continue
+            if not isinstance(row, dict):
+                rejected.append(_rejection(index, "not a JSON object", line))
+                continue
+            objects += 1
+            if not rows.lines:
+                fields_seen.update(row)
+            text = row.get(field)
+            if not isinstance(text, str):
+                rejected.append(_rejection(index, f"field {field!r} missing or not a string", line))
+                continue
+            rows.lines.append(index)
+            texts.append(text)
+            if len(texts) == size:
+                yield texts
+                texts = []
+    if texts:
+        yield texts
     if blank:
         raise InputError(f"{path} is empty")
     if objects and not rows:
@@ -73,7 +88,10 @@ def read_field(path: Path, field: str) -> tuple[FieldRows, list[dict[str, Any]]]
             f"--field {field!r} is a string in none of the {objects} rows of {path}; "
             f"fields there: {', '.join(map(repr, sorted(fields_seen)[:8])) or 'none'}"
         )
-    return rows, rejected
+
+
+def _rejection(index: int, reason: str, line: bytes) -> dict[str, Any]:
+    return {"line": index, "reason": reason, "record": line.decode("utf-8", "replace")}
 
 
 def summary_line(summary: dict[str, Any], out: Path) -> str:
@@ -85,50 +103,65 @@ def summary_line(summary: dict[str, Any], out: Path) -> str:
     )
 
 
-def _write_kept_lines(path: Path, out: Path, skip: set[int]) -> None:
-    """The kept rows verbatim, line by line from the source: nothing re-serialised (unless a raw
-    line break inside a string forces it), nothing held in memory, renamed into place."""
-    tmp = out.with_name(f".{out.name}.tmp")
-    with path.open("rb") as source, tmp.open("wb") as sink:
+def _json_of_line(line: bytes) -> bytes:
+    """A line that parsed as JSON, as JSON text for one output line: as it stands (JSON
+    whitespace at its ends dropped), unless a raw carriage return or line-breaking character
+    would split the line for some readers; those lines are re-serialised, escaped."""
+    line = line.strip(b" \t\r")
+    if b"\r" in line or (not line.isascii() and any(b in line for b in _LINE_BREAKING)):
+        return dumps_line(parse_line(line)).encode("utf-8")
+    return line
+
+
+def _write_from_source(path: Path, out: Path, removed: dict[int, int], rejected: set[int]) -> None:
+    """kept.jsonl and duplicates.jsonl in one pass over the source, nothing held in memory.
+
+    Kept rows are written verbatim (unless a raw line break inside a string forces a
+    re-serialisation); each duplicate's record is its source line (_json_of_line), not the
+    parsed row dumped again. Both files are written beside their place and renamed into it."""
+    kept_tmp, dups_tmp = out / ".kept.jsonl.tmp", out / ".duplicates.jsonl.tmp"
+    with path.open("rb") as source, kept_tmp.open("wb") as kept, dups_tmp.open("wb") as dups:
         for index, raw in enumerate(source):
-            if index in skip:
-                continue
             line = raw.removesuffix(b"\n")
-            if not line.isascii() and any(b in line for b in _LINE_BREAKING):
-                line = dumps_line(parse_line(line)).encode("utf-8")
-            sink.write(line + b"\n")
-    tmp.replace(out)
-
-
-def _records(path: Path, wanted: set[int]) -> dict[int, Any]:
-    with path.open("rb") as fh:
-        return {i: parse_line(raw.removesuffix(b"\n")) for i, raw in enumerate(fh) if i in wanted}
+            if index in removed:
+                dups.write(
+                    b'{"line": %d, "duplicate_of": %d, "record": %s}\n'
+                    % (index, removed[index], _json_of_line(line))
+                )
+            elif index not in rejected:
+                if not line.isascii() and any(b in line for b in _LINE_BREAKING):
+                    line = dumps_line(parse_line(line)).encode("utf-8")
+                kept.write(line + b"\n")
+    kept_tmp.replace(out / "kept.jsonl")
+    dups_tmp.replace(out / "duplicates.jsonl")
 
 
 def dedup_file(path: Path, field: str, out: Path, config: DedupConfig) -> dict[str, Any]:
-    rows, rejected = read_field(path, field)
+    if config.engine == "ray":  # its stages take the whole list of texts
+        rows, rejected = read_field(path, field)
+        result = near_duplicate_clusters(rows.texts, config)
+        rows.texts = []
+    else:  # the local engine hashes each batch as it is read: no text held past its batch
+        rows, rejected = FieldRows(), list[dict[str, Any]]()
+        batches = field_batches(path, field, rows, rejected, config.batch_size)
+        result = streamed_near_duplicate_clusters(batches, config)
     lines = rows.lines
-    result = near_duplicate_clusters(rows.texts, config)
-    rows.texts = []
-    removed: dict[int, int] = {}
-    clusters = []
+    removed: dict[int, int] = {}  # source line -> the line of the member its cluster keeps
+    cluster_lines = []
     for members in result.clusters:
-        keep = members[0]  # lowest line index survives
-        clusters.append({"kept": lines[keep], "members": [lines[i] for i in members]})
+        kept = lines[members[0]]  # lowest line index survives
+        cluster_lines.append(
+            f'{{"kept": {kept}, "members": [{", ".join(str(lines[i]) for i in members)}]}}\n'
+        )
         for i in members[1:]:
-            removed[i] = keep
-    records = _records(path, {lines[i] for i in removed})
-    duplicates = [
-        {"line": lines[i], "duplicate_of": lines[k], "record": records[lines[i]]}
-        for i, k in sorted(removed.items())
-    ]
+            removed[lines[i]] = kept
     summary = {
         "schema_version": SCHEMA_VERSION,
         "rows": len(lines) + len(rejected),
         "kept": len(lines) - len(removed),
-        "duplicates": len(duplicates),
+        "duplicates": len(removed),
         "rejected": len(rejected),
-        "clusters": len(clusters),
+        "clusters": len(cluster_lines),
         "candidates": result.n_candidates,
         "verified_edges": len(result.edges),
         "bands": result.bands,
@@ -137,10 +170,8 @@ def dedup_file(path: Path, field: str, out: Path, config: DedupConfig) -> dict[s
         "versions": package_versions(),
     }
     out.mkdir(parents=True, exist_ok=True)
-    skip = {lines[i] for i in removed} | {r["line"] for r in rejected}
-    _write_kept_lines(path, out / "kept.jsonl", skip)
-    atomic_write(out / "duplicates.jsonl", _jsonl(duplicates))
+    _write_from_source(path, out, removed, {r["line"] for r in rejected})
     atomic_write(out / "rejected.jsonl", _jsonl(rejected))
-    atomic_write(out / "clusters.jsonl", _jsonl(clusters))
+    atomic_write(out / "clusters.jsonl", "".join(cluster_lines))
     atomic_write(out / "report.json", json.dumps(summary, indent=2) + "\n")
     return summary

@@ -5,6 +5,7 @@ Shared by the local engine (dedup.py) and the Ray engine (ray_engine.py), which 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from datacheck.lsh import Edge, choose_bands
@@ -36,5 +37,5 @@ class DedupResult:
     bands: int
     rows: int
     n_candidates: int
-    edges: list[Edge]
+    edges: Sequence[Edge]
     clusters: list[list[int]] = field(default_factory=list)

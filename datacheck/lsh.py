@@ -6,12 +6,21 @@ of r rows, a pair of Jaccard similarity s becomes a candidate with probability 1
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
+from datacheck.lsh_kernels import (
+    bucket_pair_codes,
+    components,
+    merge_unique,
+    pair_jaccards,
+    sort_sets_in_place,
+)
 from datacheck.minhash import U64
 
 # Pairs from one bucket beyond this many neighbours (in index order) are skipped: a bucket of k
@@ -41,23 +50,29 @@ def choose_bands(threshold: float, num_perm: int, min_detection: float = 0.9) ->
 
 
 def candidate_pairs(keys: U64, active: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-    """Distinct (i, j), i < j, sharing at least one band key; rows where `active` is False skipped."""
-    index = np.flatnonzero(active)
-    found = []
-    for band in range(keys.shape[1]):
-        column = keys[index, band]
-        order = np.argsort(column, kind="stable")
-        ordered_keys, ordered_index = column[order], index[order]
-        run = np.concatenate(([0], np.cumsum(ordered_keys[1:] != ordered_keys[:-1])))
-        for gap in range(1, MAX_BUCKET_NEIGHBOURS + 1):
-            same = run[gap:] == run[:-gap]
-            if not same.any():
-                break
-            found.append(np.stack([ordered_index[:-gap][same], ordered_index[gap:][same]], axis=1))
-    if not found:
+    """Distinct (i, j), i < j, sharing at least one band key, in ascending order; rows where
+    `active` is False skipped. In a bucket, each member pairs with its next
+    MAX_BUCKET_NEIGHBOURS members in index order.
+
+    Per band, one plain sort of keys packed over their document index (a SIMD sort: ~8x faster
+    than the stable argsort it replaces), then one compiled pass over the buckets; the bands'
+    pairs are merged as sorted codes i * n + j."""
+    n = keys.shape[0]
+    index = np.flatnonzero(active).astype(np.uint64)
+    if n < 2 or index.size < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found).astype(np.int64)
-    return np.unique(pairs, axis=0)
+    index_bits = max(1, (n - 1).bit_length())
+    if index_bits > 40:  # keep at least 24 key bits in the packed sort (and i * n + j in int64)
+        raise ValueError(f"{n} documents is more than candidate_pairs packs (2^40)")
+    high = ~np.uint64((1 << index_bits) - 1)
+    codes = np.zeros(0, dtype=np.int64)
+    for band in range(keys.shape[1]):
+        column = np.ascontiguousarray(keys[:, band])
+        packed = np.sort((column[index] & high) | index)
+        found = bucket_pair_codes(packed, column, index_bits, n, MAX_BUCKET_NEIGHBOURS)
+        if found.size:
+            codes = merge_unique(codes, np.sort(found))
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def jaccard(a: U64, b: U64) -> float:
@@ -74,6 +89,60 @@ class Edge:
     jaccard: float
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Edges(Sequence[Edge]):
+    """Verified edges held as three arrays: at 1M documents a list of Edge objects cost ~100
+    bytes an edge, more than the arrays' 24. Reads as a sequence of Edge, equal to a list of
+    the same edges."""
+
+    left: npt.NDArray[np.int64]
+    right: npt.NDArray[np.int64]
+    jaccard: npt.NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.left.size)
+
+    @overload
+    def __getitem__(self, at: int) -> Edge: ...
+    @overload
+    def __getitem__(self, at: slice) -> Edges: ...
+    def __getitem__(self, at: int | slice) -> Edge | Edges:
+        if isinstance(at, slice):
+            return Edges(self.left[at], self.right[at], self.jaccard[at])
+        return Edge(int(self.left[at]), int(self.right[at]), float(self.jaccard[at]))
+
+    def __iter__(self) -> Iterator[Edge]:
+        for left, right, similarity in zip(
+            self.left.tolist(), self.right.tolist(), self.jaccard.tolist(), strict=True
+        ):
+            yield Edge(left, right, similarity)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=False))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def verify_pairs(
+    pairs: npt.NDArray[np.int64],
+    hashes: U64,
+    offsets: npt.NDArray[np.int64],
+    threshold: float,
+) -> Edges:
+    """The candidates whose exact shingle-set Jaccard reaches the threshold. `hashes` holds each
+    document's bag of shingle hashes at [offsets[d], offsets[d + 1]); the bags of documents in
+    a pair are turned into sorted sets in place (once each), then every pair is one merge."""
+    needed = np.zeros(len(offsets) - 1, dtype=bool)
+    needed[pairs.ravel()] = True
+    sizes = sort_sets_in_place(hashes, offsets, needed)
+    left, right = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+    similarity = pair_jaccards(left, right, hashes, offsets, sizes)
+    keep = similarity >= threshold
+    return Edges(left[keep], right[keep], similarity[keep])
+
+
 def verified_edges(
     pairs: npt.NDArray[np.int64], shingles: Mapping[int, U64], threshold: float
 ) -> list[Edge]:
@@ -87,21 +156,13 @@ def verified_edges(
 
 
 def connected_components(n: int, edges: Sequence[Edge]) -> list[list[int]]:
-    """Union-find over verified edges only; returns groups of two or more, each sorted."""
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for edge in edges:
-        a, b = find(edge.left), find(edge.right)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    groups: dict[int, list[int]] = {}
-    for edge in edges:
-        for node in (edge.left, edge.right):
-            groups.setdefault(find(node), []).append(node)
-    return sorted(sorted(set(members)) for members in groups.values())
+    """Union-find over verified edges only; returns groups of two or more, each sorted, in
+    order of their lowest member."""
+    if isinstance(edges, Edges):
+        left, right = edges.left, edges.right
+    else:
+        left = np.array([e.left for e in edges], dtype=np.int64)
+        right = np.array([e.right for e in edges], dtype=np.int64)
+    members, offsets = components(n, left, right)
+    flat = members.tolist()
+    return [flat[a:b] for a, b in itertools.pairwise(offsets.tolist())]

@@ -77,7 +77,10 @@ def parse_line(line: bytes | str) -> Any:
         raise BadLine(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as err:  # an integer past sys.get_int_max_str_digits()
         raise BadLine(f"not valid JSON ({' '.join(str(err).split())[:120]})") from None
-    if _depth(value) > MAX_DEPTH:
+    # Each level of nesting opens with its own "[" or "{", so a line with at most MAX_DEPTH of
+    # them cannot be too deep. Counting is C-speed; the walk it skips for almost every line was
+    # 1.0 s of `datacheck dedup`'s 2.4 s of reading 243k lines (issue 27's profile).
+    if line.count("[") + line.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         raise BadLine(f"JSON nested deeper than {MAX_DEPTH} levels")
     return value
 

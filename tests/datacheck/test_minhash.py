@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 from datasketch import MinHash
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from datacheck.minhash import (
     SEPARATOR,
@@ -9,8 +11,8 @@ from datacheck.minhash import (
     Signer,
     band_keys,
     normalize_text,
-    normalized_words,
     shingle_hash32,
+    text_word_hashes,
     word_hashes,
 )
 
@@ -71,12 +73,49 @@ TRICKY = [
 ]
 
 
-def test_batched_normalisation_equals_normalize_text_per_document() -> None:
+def _hashed_words(texts: list[str], mask: bool) -> tuple[list[int], list[int]]:
+    """What normalize_text makes of each text, hashed word by word (NUL doubled, as it is for
+    hashing: a word of one NUL marks a document's end)."""
+    joined = "".join(
+        " ".join(normalize_text(t, mask_numbers=mask)).replace(SEPARATOR, SEPARATOR * 2)
+        + f" {SEPARATOR} "
+        for t in texts
+    )
+    hashes, lengths = word_hashes(joined)
+    return hashes.tolist(), lengths.tolist()
+
+
+def test_compiled_normalisation_hashes_normalize_text_words() -> None:
     for mask in (False, True):
-        expected: list[str] = []
-        for text in TRICKY:
-            expected += [*normalize_text(text, mask_numbers=mask), SEPARATOR]
-        assert normalized_words(TRICKY, mask_numbers=mask) == expected
+        hashes, lengths = text_word_hashes(TRICKY, mask_numbers=mask)
+        assert (hashes.tolist(), lengths.tolist()) == _hashed_words(TRICKY, mask)
+        assert lengths.tolist() == [len(normalize_text(t, mask_numbers=mask)) for t in TRICKY]
+
+
+# The characters where the compiled ASCII rules and normalize_text could part: annotation
+# brackets, digits, punctuation, case, ASCII controls, Unicode spaces, a NUL, non-ASCII letters.
+PIECES = [
+    *"abcXYZ 019<>.,_!\t\n\x01\x1f\x7f",
+    *["<<", ">>", "<<1+2=3>>", "12", "Caf\u00e9", "\u00bd", "\x00", "\u2028", "\u216b"],
+    *["\u0661\u0662", "\x85", "\u3000", "\xa0", "\u200b", "\u2019", "\uff21", "\u00df", "y" * 70],
+]
+
+
+@settings(max_examples=300, deadline=None)
+@example(["<<a<b>>", "<<<b>>", "<<x> y>>", "a<<b>>c", "<<c>>>", "1<<2>>3"])
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=14).map("".join), max_size=6))
+def test_compiled_normalisation_equals_normalize_text_on_any_mix(texts: list[str]) -> None:
+    for mask in (False, True):
+        hashes, lengths = text_word_hashes(texts, mask_numbers=mask)
+        assert (hashes.tolist(), lengths.tolist()) == _hashed_words(texts, mask)
+
+
+def test_a_text_holding_a_lone_nul_word_does_not_shift_later_documents() -> None:
+    # normalize_text keeps NUL in ASCII text; as a word of its own it once read as a document's
+    # end, so the batch had one document too many and `datacheck dedup` failed.
+    batch = Shingler(3).shingle_texts(["a \x00 b", "\x00", "one two three four"])
+    assert len(batch.offsets) == 4
+    assert batch.of(2).size == 2 and batch.of(1).size == 1
 
 
 def test_shingles_of_texts_equal_shingles_of_words_and_a_bag_signs_like_its_set() -> None:
