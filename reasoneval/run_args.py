@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", type=Path, help="model directory or PEFT adapter directory")
+    p.add_argument(
+        "checkpoint",
+        type=Path,
+        help="model directory, PEFT adapter directory, or a .gguf file (or a directory holding one)",
+    )
     p.add_argument(
         "--base",
         type=Path,
