@@ -111,8 +111,10 @@ def command_line(cfg: RunConfig) -> list[str]:
         str(s.top_p),
         "--max-new-tokens",
         str(s.max_new_tokens),
+        "--prompt-style",
+        cfg.prompt_style,
         "--few-shot",
-        str(cfg.few_shot),
+        str(cfg.few_shot or 0),
         "--seed",
         str(s.seed),
         "--out",
@@ -142,6 +144,8 @@ def command_line(cfg: RunConfig) -> list[str]:
         cmd.append("--trust-remote-code")
     if cfg.allow_pickle:
         cmd.append("--allow-pickle")
+    if cfg.allow_style_mismatch:
+        cmd.append("--allow-style-mismatch")
     return cmd
 
 

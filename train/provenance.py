@@ -42,6 +42,9 @@ class RunMeta:
     final_train_loss: float | None
     # For GRPO from an SFT adapter: where the merged full-precision base was written.
     merged_base: str | None = None
+    # The prompt format the adapter was trained on (train/data.py renders only this one);
+    # `reasoneval run --prompt-style auto` reads it.
+    prompt_style: str = "think"
     packages: dict[str, str] = field(default_factory=dict)
     python: str = field(default_factory=platform.python_version)
     schema_version: int = META_SCHEMA_VERSION
