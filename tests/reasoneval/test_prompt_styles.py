@@ -171,6 +171,8 @@ def test_style_is_stated_counted_scored_and_keyed(
     assert code == 0 and len(backend.prompts) == 6
     assert all(CHAT_COT_INSTRUCTION in p for p in backend.prompts)
     assert report["generation"]["from_cache"] == 0 and report["prompt_style"]["name"] == "chat-cot"
+    html = (tmp_path / "think" / "report.html").read_text()
+    assert "<th>prompt style</th><td>chat-cot (asked for; 0 shots" in html  # the page names it
     m = report["layers"]["accuracy"]["metrics"]
     assert m["format_rate"]["value"] == 1 and m["strict_accuracy"]["value"] == pytest.approx(1 / 6)
     traces = report["layers"]["traces"]  # no think block was asked for: the tags check is off
