@@ -195,6 +195,11 @@ def test_compare_and_the_baseline_gate_refuse_different_styles(
     assert main(["compare", str(a), str(b), "--allow-style-mismatch"]) == 0
     assert main(["compare", str(a / "samples.jsonl"), str(b / "samples.jsonl")]) == 2  # rows say
     assert main(["compare", str(a), str(a)]) == 0
+    from reasoneval.pytest_plugin import RunReport, assert_no_regression
+
+    with pytest.raises(InputError, match="different prompt styles"):
+        assert_no_regression(RunReport(b), RunReport(a))
+    assert_no_regression(RunReport(b), RunReport(a), allow_style_mismatch=True)
     code, backend = _run(tiny_model_dir, data, tmp_path / "c", "#### 1", monkeypatch,
                          "--prompt-style", "plain", "--baseline", str(a))  # fmt: skip
     assert code == 2 and not backend.prompts  # refused before any generation
