@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from reasoneval import console, provenance
 from reasoneval.artifacts import atomic_write_text, git_revision, package_versions
 from reasoneval.cache import GenerationCache, cache_key
-from reasoneval.datasets import dataset_hash, load_few_shot, load_problems
+from reasoneval.datasets import dataset_hash, load_problems
 from reasoneval.errors import InputError
 from reasoneval.gates import (
     GateOutcome,
@@ -31,17 +31,11 @@ from reasoneval.jsonl import jsonl_text
 from reasoneval.layers import LayerOptions, build_layers
 from reasoneval.layers.base import GenRequest, LayerResult, RunContext
 from reasoneval.manifest import begin_output, finish_output
-from reasoneval.prompt_styles import (
-    SPECS,
-    PromptRenderer,
-    check_style,
-    choose_style,
-    score_styled,
-    stop_strings,
-)
+from reasoneval.prompt_styles import SPECS, score_styled, stop_strings
 from reasoneval.records import Generation, Problem, ScoredSample
 from reasoneval.report import SCHEMA_VERSION, layers_json, write_report
 from reasoneval.run_config import RunConfig
+from reasoneval.run_prompts import resolve_prompt_style
 from reasoneval.sharding import is_main_process, load_sharded, open_cache
 
 if TYPE_CHECKING:
@@ -214,7 +208,7 @@ def execute(cfg: RunConfig) -> int:
         cfg.checkpoint, cfg.trust_remote_code, cfg.allow_pickle, base=cfg.base
     )
     tokenizer = provenance.load_tokenizer(model, cfg.trust_remote_code)
-    style, renderer, style_reason = _prompt_style(cfg, model, tokenizer, baseline)
+    style, renderer, style_reason = resolve_prompt_style(cfg, model, tokenizer, baseline)
     cfg = replace(cfg, prompt_style=style, few_shot=renderer.n_shots,
                   sampling=replace(cfg.sampling, stop=stop_strings(style)))  # fmt: skip
     backend_name, backend_reason = provenance.resolve_backend(cfg.backend)
@@ -269,38 +263,6 @@ def execute(cfg: RunConfig) -> int:
     for line in console.run_summary(report, cfg.out):
         console.say(line)
     return 0 if all(o.passed for o in outcomes) else 1
-
-
-def _prompt_style(
-    cfg: RunConfig, model: dict[str, Any], tokenizer: Any,
-    baseline: tuple[dict[str, Any], Path] | None,
-) -> tuple[str, PromptRenderer, str]:
-    """The style (auto resolved), its renderer and why; refuses a baseline of another style."""
-    dirs = [Path(model["checkpoint"]), *([Path(model["base_model"])] if model["base_model"] else [])]
-    style, reason = choose_style(cfg.prompt_style, dirs, tokenizer)
-    from reasoneval.variants import FAMILIES
-
-    sens = cfg.sensitivity_config
-    families = (sens.families if sens else FAMILIES) if "sensitivity" in cfg.layers else None
-    n_shots = check_style(style, tokenizer, cfg.few_shot, families)
-    if baseline is not None and not cfg.allow_style_mismatch:
-        theirs = baseline[0].get("prompt_style", {}).get("name")
-        if theirs is not None and theirs != style:
-            raise InputError(f"--baseline {baseline[1].parent} used prompt style {theirs}, this "
-                             f"run {style}; accuracy under one prompt is not comparable with "
-                             "another; pass --allow-style-mismatch to gate anyway")
-    shots = tuple(load_few_shot(cfg.dataset, n_shots)) if style == "think" else ()
-    pool: tuple[Problem, ...] = ()
-    if style == "fewshot-gsm8k":
-        if cfg.dataset.name not in ("gsm8k", "synthetic"):
-            raise InputError("--prompt-style fewshot-gsm8k needs a dataset with a train split "
-                             "(gsm8k or synthetic)")
-        train = load_problems(replace(cfg.dataset, split="train", limit=None))
-        pool = tuple(p for p in train if p.solution)
-        if len(pool) < n_shots:
-            raise InputError(f"--few-shot {n_shots}: the train split has {len(pool)} solutions")
-    renderer = PromptRenderer(style, tokenizer, n_shots, shots, pool, cfg.sampling.seed)  # type: ignore[arg-type]
-    return style, renderer, reason
 
 
 def _gates(
