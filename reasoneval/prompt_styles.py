@@ -150,13 +150,14 @@ class PromptRenderer:
         else:  # fewshot-gsm8k: lighteval samples its shots per item ("random_sampling_from_train")
             rng = random.Random(f"{self.seed}:{problem.id}")
             drawn = rng.sample(self.pool, self.n_shots)
-            shots = [(f"Question: {p.question}\nAnswer:", f"{p.solution}\n#### {p.gold}")
+            # lighteval's target is " " + GSM8K's answer field: the solution, then '#### n'
+            shots = [(f"Question: {p.question}\nAnswer:", f" {p.solution}\n#### {p.gold}")
                      for p in drawn]
         head = "Q" if self.style == "fewshot-cot" else "Question"
         final = f"{head}: {q}\nA:" if head == "Q" else f"Question: {q}\nAnswer:"
         if _has_template(tok):  # lm-eval's fewshot_as_multiturn, lighteval's --use_chat_template
             return _chat(tok, _turns(shots, final))
-        return "".join(f"{u} {a}\n\n" for u, a in shots) + final
+        return "".join(f"{u} {a.lstrip()}\n\n" for u, a in shots) + final
 
 
 def check_style(style: str, tokenizer: Any | None, few_shot: int | None,
