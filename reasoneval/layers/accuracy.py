@@ -93,10 +93,9 @@ class AccuracyLayer:
         # Format vs correctness: an answer in the line the prompt asked for, against any answer the
         # extractor finds (the demo's '#### n' column, per style).
         in_format = [s.marker == ctx.answer_marker for s in firsts]
+        right_in_format = sum(s.correct and f for s, f in zip(firsts, in_format, strict=True))
         metrics["format_rate"] = _wilson_metric(sum(in_format), len(firsts))
-        metrics["strict_accuracy"] = _wilson_metric(
-            sum(s.correct and f for s, f in zip(firsts, in_format, strict=True)), len(firsts)
-        )
+        metrics["strict_accuracy"] = _wilson_metric(right_in_format, len(firsts))
         k = ctx.samples
         if k > 1 and groups:
             per_item: dict[str, Callable[[list[ScoredSample]], float]] = {
@@ -120,8 +119,8 @@ class AccuracyLayer:
             "format": {
                 "answer_marker": ctx.answer_marker,
                 "in_format": sum(in_format),
-                "correct_in_format": sum(s.correct and f for s, f in zip(firsts, in_format, strict=True)),
-                "correct_other_form": sum(s.correct and not f for s, f in zip(firsts, in_format, strict=True)),
+                "correct_in_format": right_in_format,
+                "correct_other_form": sum(s.correct for s in firsts) - right_in_format,
             },
             "mean_completion_tokens": {
                 key: (sum(v) / len(v) if v else None) for key, v in lengths.items()
