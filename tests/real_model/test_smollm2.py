@@ -1,6 +1,6 @@
 """SmolLM2-135M-Instruct end to end: GGUF conversion, both backends, the layers, QLoRA SFT.
 
-Slow (about 4 minutes on 2 cores, most of it the vLLM engine start and generation); the figures
+Slow (2.4 minutes on 2 cores at load 1-5, most of it the two backends' runs); the figures
 for docs/real-model.md come from the larger runs written there, not from these small slices.
 """
 
