@@ -129,6 +129,7 @@ def commands(
             "reasoneval", "run", str(model), "--dataset", str(items), "--limit", str(args.limit),
             "--layers", "accuracy", "--backend", backend,
             "--max-new-tokens", str(args.max_new_tokens),
+            "--prompt-style", "think",  # the prompt the lm-eval task is given (build_prompt)
         ]  # fmt: skip
     for threads in args.hf_threads if "reasoneval-hf" in runs else []:
         runs[f"reasoneval-hf-t{threads}"] = runs["reasoneval-hf"]

@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "score": ("reasoneval.score", "rescore saved generations without a model"),
     "compare": ("reasoneval.compare", "paired comparison of two runs, or two groups of seeds"),
     "run": ("reasoneval.run_args", "generate with a checkpoint and evaluate the chosen layers"),
+    "convert-gguf": ("reasoneval.gguf", "write a safetensors checkpoint from a GGUF file"),
     "tiny-model": ("reasoneval.tiny_model", "build a tiny Qwen2 checkpoint locally (no hub)"),
 }
 

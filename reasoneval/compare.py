@@ -166,6 +166,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--id-field", default="id", help="field that matches items (default id)")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument(
+        "--allow-style-mismatch",
+        action="store_true",
+        help="compare runs made with different prompt styles (refused by default)",
+    )
 
 
 def _sides(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
@@ -185,6 +190,10 @@ def run(args: argparse.Namespace) -> int:
     if args.min_effect and args.test != "superiority":
         raise InputError("--min-effect applies to --test superiority")
     base_paths, cand_paths = _sides(args)
+    from reasoneval.prompt_styles import check_same_style
+
+    check_same_style([*base_paths, *cand_paths], allowed=args.allow_style_mismatch,
+                     flag="--allow-style-mismatch")  # fmt: skip
 
     def load(paths: list[Path]) -> list[dict[str, list[bool]]]:
         return [load_run_results(p, id_field=args.id_field, variant=args.variant) for p in paths]

@@ -70,7 +70,10 @@ def say(line: str) -> None:
 
 
 def generation_plan(
-    layer_requests: Mapping[str, Sequence[GenRequest]], needed: Mapping[str, int], n_cached: int
+    layer_requests: Mapping[str, Sequence[GenRequest]],
+    needed: Mapping[str, int],
+    n_cached: int,
+    style: str | None = None,
 ) -> str:
     """One line: prompts per layer (with samples per prompt) and the unique total to generate.
 
@@ -90,8 +93,9 @@ def generation_plan(
     total = len(needed)
     completions = sum(needed.values())
     todo = total - n_cached
+    head = f"prompt style {style}; " if style else ""
     return (
-        f"plan: {'; '.join(parts) or 'no prompts'}; {total} unique prompts, {completions} "
+        f"plan: {head}{'; '.join(parts) or 'no prompts'}; {total} unique prompts, {completions} "
         f"completions; {n_cached} from the cache, {todo} to generate"
     )
 

@@ -32,6 +32,7 @@ def describe_model(
     if resolved.adapter_dir is not None:
         parts.append(directory_fingerprint(resolved.adapter_dir))
     return {
+        "gguf": _gguf_source(resolved.model_dir) if resolved.gguf is not None else None,
         "checkpoint": str(checkpoint.resolve()),  # absolute, as base_model and tokenizer_dir
         "base_model": str(resolved.model_dir) if resolved.adapter_dir else None,
         "is_adapter": resolved.adapter_dir is not None,
@@ -39,6 +40,17 @@ def describe_model(
         "fingerprint": hashlib.sha256("+".join(parts).encode()).hexdigest(),
         "trust_remote_code": trust_remote_code,
     }
+
+
+def _gguf_source(converted: Path) -> dict[str, Any]:
+    """The converted checkpoint's record of its GGUF: file, sha256, types, dequantisation."""
+    import json
+
+    from reasoneval.gguf import PROVENANCE_FILE
+
+    record: dict[str, Any] = json.loads((converted / PROVENANCE_FILE).read_text(encoding="utf-8"))
+    return {**record["source"], "converted_to": str(converted),
+            "dequantisation": record["dequantisation"]}
 
 
 def load_tokenizer(model: dict[str, Any], trust_remote_code: bool) -> Any:
@@ -99,8 +111,10 @@ def command_line(cfg: RunConfig) -> list[str]:
         str(s.top_p),
         "--max-new-tokens",
         str(s.max_new_tokens),
+        "--prompt-style",
+        cfg.prompt_style,
         "--few-shot",
-        str(cfg.few_shot),
+        str(cfg.few_shot or 0),
         "--seed",
         str(s.seed),
         "--out",
@@ -130,6 +144,8 @@ def command_line(cfg: RunConfig) -> list[str]:
         cmd.append("--trust-remote-code")
     if cfg.allow_pickle:
         cmd.append("--allow-pickle")
+    if cfg.allow_style_mismatch:
+        cmd.append("--allow-style-mismatch")
     return cmd
 
 

@@ -134,8 +134,12 @@ def assert_no_regression(
     seed: int = 0,
     test: Literal["non-inferiority", "superiority"] = "non-inferiority",
     min_effect_points: float = 0.0,
+    allow_style_mismatch: bool = False,
 ) -> None:
     """Fail when ``metric`` got worse than the baseline by more than ``margin_points`` points.
+
+    Runs made with different prompt styles are refused (InputError, one line) unless
+    ``allow_style_mismatch``, as `reasoneval compare` refuses them.
 
     Either side may be one run or a group of runs (one per training seed). For ``accuracy`` with
     every samples file present this is `reasoneval compare` on the groups (a drop inside item and
@@ -143,6 +147,10 @@ def assert_no_regression(
     metric compares the groups' mean point values, one point being 0.01 of a rate.
     """
     cands, bases = _group(report), _group(baseline)
+    from reasoneval.prompt_styles import check_same_style
+
+    check_same_style([r.dir for r in (*bases, *cands)], allowed=allow_style_mismatch,
+                     flag="allow_style_mismatch=True")  # fmt: skip
     cand, base = cands.metric(metric), bases.metric(metric)
     samples = [r.samples_path for r in (*cands, *bases)]
     if cand.name == "accuracy.accuracy" and all(samples):

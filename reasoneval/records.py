@@ -45,3 +45,4 @@ class ScoredSample:
     extracted: str | None
     strategy: str | None
     correct: bool
+    marker: str | None = None  # the answer marker extraction used ("####", "the_answer_is"...)

@@ -82,6 +82,8 @@ def _provenance_table(report: Mapping[str, Any]) -> str:
     rows = [
         ("checkpoint", model.get("checkpoint")),
         ("base model", model.get("base_model")),
+        ("GGUF source", _gguf_line(model.get("gguf"))),
+        ("prompt style", _style_line(report.get("prompt_style"))),
         ("backend", report.get("backend")),
         ("tokenizer", report.get("tokenizer", {}).get("name")),
         (
@@ -99,6 +101,21 @@ def _provenance_table(report: Mapping[str, Any]) -> str:
         f"<tr><th>{esc(k)}</th><td>{esc('—' if v is None else v)}</td></tr>" for k, v in rows
     )
     return f"<table>{body}</table>"
+
+
+def _gguf_line(gguf: Any) -> str | None:
+    if not isinstance(gguf, Mapping):
+        return None
+    types = ", ".join(f"{n} {t}" for t, n in (gguf.get("tensor_types") or {}).items())
+    return f"{gguf.get('path')} (sha256 {gguf.get('sha256')}; {types}); {gguf.get('dequantisation')}"
+
+
+def _style_line(style: Any) -> str | None:
+    if not isinstance(style, Mapping) or "name" not in style:
+        return None
+    return (f"{style['name']} ({style.get('reason')}; {style.get('few_shot')} shots; answer read "
+            f"as {style.get('answer_marker')}; {style.get('scored_whole_text')} responses scored "
+            f"on their whole text). Source: {style.get('source')}")
 
 
 def _gates_html(report: Mapping[str, Any]) -> str:

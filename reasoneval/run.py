@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from reasoneval import console, provenance
 from reasoneval.artifacts import atomic_write_text, git_revision, package_versions
 from reasoneval.cache import GenerationCache, cache_key
-from reasoneval.datasets import dataset_hash, load_few_shot, load_problems
+from reasoneval.datasets import dataset_hash, load_problems
 from reasoneval.errors import InputError
 from reasoneval.gates import (
     GateOutcome,
@@ -31,9 +31,11 @@ from reasoneval.jsonl import jsonl_text
 from reasoneval.layers import LayerOptions, build_layers
 from reasoneval.layers.base import GenRequest, LayerResult, RunContext
 from reasoneval.manifest import begin_output, finish_output
+from reasoneval.prompt_styles import SPECS, score_styled, stop_strings
 from reasoneval.records import Generation, Problem, ScoredSample
 from reasoneval.report import SCHEMA_VERSION, layers_json, write_report
 from reasoneval.run_config import RunConfig
+from reasoneval.run_prompts import resolve_prompt_style
 from reasoneval.sharding import is_main_process, load_sharded, open_cache
 
 if TYPE_CHECKING:
@@ -128,11 +130,10 @@ def _score(
     identity: str,
     cfg: RunConfig,
     cache: GenerationCache,
-) -> tuple[list[ScoredSample], list[Extraction | None]]:
-    from reasoneval.answers import score_response
-
+) -> tuple[list[ScoredSample], list[Extraction | None], list[bool]]:
     samples: list[ScoredSample] = []
     extractions: list[Extraction | None] = []
+    whole_text: list[bool] = []  # think: scored on the whole text, the block never closed
     for r in requests:
         completions = cache.get(
             cache_key(identity, r.prompt, replace(cfg.sampling, n=needed[r.prompt]))
@@ -141,8 +142,8 @@ def _score(
         count = cfg.sampling.n if r.variant == ORIGINAL else 1
         for i, comp in enumerate(completions[:count]):
             gen = Generation(r.id, r.variant, i, r.prompt, prompt_hash(r.prompt), comp)
-            # Every prompt ends in the <think> priming: an answer must follow </think>.
-            extraction, correct = score_response(comp.text, r.gold, think=True)
+            extraction, correct, whole = score_styled(comp.text, r.gold, cfg.prompt_style)
+            whole_text.append(whole)
             samples.append(
                 ScoredSample(
                     gen,
@@ -150,19 +151,22 @@ def _score(
                     extraction.value if extraction else None,
                     extraction.strategy if extraction else None,
                     correct,
+                    extraction.marker if extraction else None,
                 )
             )
             extractions.append(extraction)
-    return samples, extractions
+    return samples, extractions, whole_text
 
 
 def _sample_rows(
     samples: Sequence[ScoredSample],
     extractions: Sequence[Extraction | None],
+    whole_text: Sequence[bool],
     results: Sequence[LayerResult],
+    style: str,
 ) -> list[dict[str, Any]]:
     rows = []
-    for s, ext in zip(samples, extractions, strict=True):
+    for s, ext, whole in zip(samples, extractions, whole_text, strict=True):
         g, c = s.generation, s.generation.completion
         row: dict[str, Any] = {
             "id": g.id,
@@ -179,6 +183,8 @@ def _sample_rows(
             "strategy": s.strategy,
             "marker": ext.marker if ext else None,
             "correct": s.correct,
+            "prompt_style": style,
+            "scored_whole_text": whole,
         }
         for result in results:  # a layer's per-sample object, e.g. traces' {"trace": {...}}
             extra = result.per_sample.get((g.id, g.variant, g.sample_index), {})
@@ -198,38 +204,50 @@ def execute(cfg: RunConfig) -> int:
     if cfg.base is not None and not (cfg.base / "config.json").is_file():
         raise InputError(f"--base {cfg.base} is not a model directory (no config.json)")
     problems = load_problems(cfg.dataset)
-    shots = tuple(load_few_shot(cfg.dataset, cfg.few_shot))
     model = provenance.describe_model(
         cfg.checkpoint, cfg.trust_remote_code, cfg.allow_pickle, base=cfg.base
     )
     tokenizer = provenance.load_tokenizer(model, cfg.trust_remote_code)
+    style, renderer, style_reason = resolve_prompt_style(cfg, model, tokenizer, baseline)
+    cfg = replace(cfg, prompt_style=style, few_shot=renderer.n_shots,
+                  sampling=replace(cfg.sampling, stop=stop_strings(style)))  # fmt: skip
     backend_name, backend_reason = provenance.resolve_backend(cfg.backend)
     log.info("backend %s (%s)", backend_name, backend_reason)
     ctx = RunContext(
-        tokenizer, cfg.sampling.seed, cfg.sampling.n, "few-shot" if shots else "zero-shot"
+        tokenizer, cfg.sampling.seed, cfg.sampling.n, "few-shot" if cfg.few_shot else "zero-shot",
+        renderer=renderer, answer_marker=SPECS[style].marker,
     )
-    layers = build_layers(cfg.layers, LayerOptions(shots, cfg.sensitivity_config))
+    from reasoneval.layers.trace_checks import TracesConfig
+
+    options = LayerOptions(renderer.shots, cfg.sensitivity_config, TracesConfig(think=style == "think"))
+    layers = build_layers(cfg.layers, options)
     by_layer = {layer.name: layer.requests(problems, ctx) for layer in layers}
     requests = [r for layer_requests in by_layer.values() for r in layer_requests]
     needed = _unique_prompts(requests, cfg.sampling.n)
-    identity = f"{backend_name}:{model['fingerprint']}"
+    identity = f"{backend_name}:{model['fingerprint']}:{style}"  # the style is part of the key
     cache = open_cache(cfg.out / CACHE_FILE)  # only the main process writes it
     if is_main_process():
         cached = sum(
             cache_key(identity, p, replace(cfg.sampling, n=n)) in cache for p, n in needed.items()
         )
-        console.say(console.generation_plan(by_layer, needed, cached))
+        console.say(console.generation_plan(by_layer, needed, cached, style=f"{style} ({style_reason})"))
     gen_started = time.time()
     gen_stats = _generate(replace(cfg, backend=backend_name), needed, identity, cache)  # type: ignore[arg-type]
     gen_seconds = time.time() - gen_started
     if not is_main_process():
         return 0  # every process holds all shards' output; the main one writes the run
-    samples, extractions = _score(requests, needed, identity, cfg, cache)
+    samples, extractions, whole_text = _score(requests, needed, identity, cfg, cache)
     results = [layer.evaluate(problems, samples, ctx) for layer in layers]
-    rows = _sample_rows(samples, extractions, results)
+    rows = _sample_rows(samples, extractions, whole_text, results, style)
     begin_output(cfg.out)  # until finish_output, readers know this directory is half-written
     atomic_write_text(cfg.out / "samples.jsonl", jsonl_text(rows))
     report = _report(cfg, problems, model, tokenizer, backend_name, results)
+    report["prompt_style"] = {
+        "name": style, "reason": style_reason, "few_shot": cfg.few_shot,
+        "answer_marker": SPECS[style].marker, "source": SPECS[style].source,
+        "stop": list(cfg.sampling.stop),
+        "scored_whole_text": sum(whole_text),  # think responses that never closed the block
+    }  # fmt: skip
     report["generation"] = {
         **gen_stats,
         "seconds": round(gen_seconds, 3),
@@ -283,7 +301,6 @@ def _report(
         "git_revision": git_revision(),
         "seed": cfg.sampling.seed,
         "sampling": asdict(cfg.sampling),
-        "prompt_style": {"few_shot": cfg.few_shot},
         "layer_options": provenance.layer_options(cfg),
         "dataset": {
             "name": ds.name,

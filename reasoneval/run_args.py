@@ -17,6 +17,7 @@ from reasoneval.datasets import DatasetSpec
 from reasoneval.errors import InputError, float_in, non_negative_float, positive_int
 from reasoneval.gates import check_gates_up_front, parse_gate
 from reasoneval.layers import parse_layers
+from reasoneval.prompt_styles import CHOICES
 from reasoneval.run import execute
 from reasoneval.run_config import RunConfig
 from reasoneval.sharding import ParallelConfig
@@ -26,7 +27,11 @@ if TYPE_CHECKING:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", type=Path, help="model directory or PEFT adapter directory")
+    p.add_argument(
+        "checkpoint",
+        type=Path,
+        help="model directory, PEFT adapter directory, or a .gguf file (or a directory holding one)",
+    )
     p.add_argument(
         "--base",
         type=Path,
@@ -49,7 +54,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=non_negative_float, default=0.0)
     p.add_argument("--top-p", type=float_in(0, 1, low_open=True), default=1.0)
     p.add_argument("--max-new-tokens", type=int, default=512)
-    p.add_argument("--few-shot", type=int, default=0, help="worked examples from the train split")
+    p.add_argument(
+        "--prompt-style",
+        choices=CHOICES,
+        default="auto",
+        help="how questions are put and answers read (docs/run.md#prompt-styles); auto: the one "
+        "the checkpoint records, else chat-cot with a chat template, else plain",
+    )
+    p.add_argument(
+        "--few-shot",
+        type=int,
+        help="shots: think's worked train examples (default 0), fewshot-cot's exemplars (8), "
+        "fewshot-gsm8k's random train items (5)",
+    )
+    p.add_argument(
+        "--allow-style-mismatch",
+        action="store_true",
+        help="gate against a --baseline run of another prompt style",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--baseline", type=Path, help="a previous run directory to gate against")
@@ -97,7 +119,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         ("--samples", args.samples, 1),
         ("--max-new-tokens", args.max_new_tokens, 1),
         ("--chunk-size", 1 if args.chunk_size is None else args.chunk_size, 1),
-        ("--few-shot", args.few_shot, 0),
+        ("--few-shot", 0 if args.few_shot is None else args.few_shot, 0),
     ):
         if value < low:
             raise InputError(f"{flag} must be at least {low}, got {value}")
@@ -132,7 +154,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             max_new_tokens=args.max_new_tokens,
             seed=args.seed,
         ),
+        prompt_style=args.prompt_style,
         few_shot=args.few_shot,
+        allow_style_mismatch=args.allow_style_mismatch,
         baseline=args.baseline,
         margin_points=args.margin,
         gates=gates,

@@ -24,7 +24,11 @@ class RunConfig:
     dataset: DatasetSpec
     backend: BackendName = "auto"
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
-    few_shot: int = 0
+    # Programmatic callers (scripts/pipeline) keep the think format their models are trained on;
+    # `reasoneval run` defaults to auto (reasoneval/prompt_styles.py).
+    prompt_style: str = "think"
+    few_shot: int | None = None  # None: the style's own count (fewshot-cot 8, fewshot-gsm8k 5)
+    allow_style_mismatch: bool = False  # let --baseline be a run of another prompt style
     baseline: Path | None = None
     margin_points: float = 2.0
     gates: tuple[Gate, ...] = ()

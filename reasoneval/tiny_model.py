@@ -224,6 +224,9 @@ def build_tiny_model(
             "corpus": "builtin" if corpus is None else "user",
             "corpus_sha256": corpus_hash,
             "versions": _versions(),
+            # its tokenizer and chat template are built for this format; `run --prompt-style auto`
+            # reads it (reasoneval.prompt_styles.recorded_style)
+            "prompt_style": "think",
         }
         (tmp / "tiny_model.json").write_text(json.dumps(provenance, indent=2) + "\n")
         for f in tmp.iterdir():  # mkdtemp and the safetensors writer leave owner-only modes

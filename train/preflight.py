@@ -63,6 +63,11 @@ def check_model(name: str, *, trust_remote_code: bool, what: str = "model_name_o
     if not is_local_path(name):
         return  # a hub id, resolved by transformers (HF_HUB_OFFLINE=1 makes that immediate)
     path = Path(name).expanduser()
+    if path.suffix.lower() == ".gguf" or (
+        path.is_dir() and not (path / "config.json").is_file() and any(path.glob("*.gguf"))
+    ):  # LoRA needs float weights; the converter writes them once (docs/real-model.md)
+        raise PreflightError(f"{what}: {name} is a GGUF model; convert it first with "
+                             f"`reasoneval convert-gguf {name} --out DIR` and train on DIR")
     if not (path / "config.json").is_file():
         raise PreflightError(f"{what}: no model directory (with config.json) at {name}")
     try:

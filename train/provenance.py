@@ -45,6 +45,9 @@ class RunMeta:
     # GRPO: train.rl_health.summary of rl_health.jsonl (reward first/last quarter, dead groups,
     # relative weight change); None for SFT.
     rl_health: dict[str, float] | None = None
+    # The prompt format the adapter was trained on (train/data.py renders only this one);
+    # `reasoneval run --prompt-style auto` reads it.
+    prompt_style: str = "think"
     packages: dict[str, str] = field(default_factory=dict)
     python: str = field(default_factory=platform.python_version)
     schema_version: int = META_SCHEMA_VERSION

@@ -4,6 +4,9 @@ Both backends serve adapters by merging them into the base (PEFT ``merge_and_unl
 backend merges in memory, vLLM gets a merged copy written once to a cache directory keyed by the
 adapter's bytes. vLLM's own LoRA path would avoid the copy, but it needs ``enable_lora`` and a
 LoRA rank/module set known up front, and merged weights are what a user deploys anyway.
+
+A GGUF file (or a directory holding one) is converted once into a safetensors checkpoint in the
+cache (reasoneval.gguf) and served from there by both backends.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class ResolvedCheckpoint:
     model_dir: Path  # the full (base) model
     adapter_dir: Path | None  # a PEFT adapter to apply on top, if any
     tokenizer_dir: Path  # the adapter's own tokenizer when it saved one, else the base's
+    gguf: Path | None = None  # the GGUF file model_dir was converted from, if any
 
 
 def _has_tokenizer(path: Path) -> bool:
@@ -69,8 +73,14 @@ def resolve_checkpoint(
 
 
 def _classify(ckpt: Path, base: str | None) -> ResolvedCheckpoint:
+    from reasoneval.gguf import converted_checkpoint, find_gguf
+
+    gguf_file = find_gguf(ckpt) if ckpt.exists() else None
+    if gguf_file is not None:
+        converted = converted_checkpoint(gguf_file)
+        return ResolvedCheckpoint(converted, None, converted, gguf_file.resolve())
     if not ckpt.is_dir():
-        raise InputError(f"checkpoint {ckpt} is not a directory")
+        raise InputError(f"checkpoint {ckpt} is not a directory or a .gguf file")
     adapter_cfg = ckpt / ADAPTER_CONFIG
     if adapter_cfg.is_file():
         try:

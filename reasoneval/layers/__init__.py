@@ -14,6 +14,7 @@ from reasoneval.prompting import FewShotExample
 
 if TYPE_CHECKING:
     from reasoneval.layers.sensitivity import SensitivityConfig
+    from reasoneval.layers.trace_checks import TracesConfig
 
 # name -> (module, class). accuracy comes first: traces reads the samples it asks for.
 LAYERS: dict[str, tuple[str, str]] = {
@@ -32,6 +33,7 @@ class LayerOptions:
 
     few_shot: tuple[FewShotExample, ...] = ()
     sensitivity_config: SensitivityConfig | None = None
+    traces_config: TracesConfig | None = None
 
 
 def parse_layers(text: str) -> tuple[str, ...]:

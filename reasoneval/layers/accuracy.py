@@ -56,7 +56,8 @@ class AccuracyLayer:
             GenRequest(
                 p.id,
                 ORIGINAL,
-                build_prompt(p.question, tokenizer=ctx.tokenizer, few_shot=self.few_shot),
+                ctx.renderer(p) if ctx.renderer is not None
+                else build_prompt(p.question, tokenizer=ctx.tokenizer, few_shot=self.few_shot),
                 p.gold,
             )
             for p in problems
@@ -89,6 +90,12 @@ class AccuracyLayer:
                 higher_is_better=False,
             ),
         }
+        # Format vs correctness: an answer in the line the prompt asked for, against any answer the
+        # extractor finds (the demo's '#### n' column, per style).
+        in_format = [s.marker == ctx.answer_marker for s in firsts]
+        right_in_format = sum(s.correct and f for s, f in zip(firsts, in_format, strict=True))
+        metrics["format_rate"] = _wilson_metric(sum(in_format), len(firsts))
+        metrics["strict_accuracy"] = _wilson_metric(right_in_format, len(firsts))
         k = ctx.samples
         if k > 1 and groups:
             per_item: dict[str, Callable[[list[ScoredSample]], float]] = {
@@ -109,6 +116,12 @@ class AccuracyLayer:
             "n_items": len(groups),
             "samples_per_item": k,
             "strategies": dict(sorted(strategies.items())),
+            "format": {
+                "answer_marker": ctx.answer_marker,
+                "in_format": sum(in_format),
+                "correct_in_format": right_in_format,
+                "correct_other_form": sum(s.correct for s in firsts) - right_in_format,
+            },
             "mean_completion_tokens": {
                 key: (sum(v) / len(v) if v else None) for key, v in lengths.items()
             },

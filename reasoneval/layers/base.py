@@ -7,7 +7,7 @@ once, scores every sample with reasoneval.answers, and hands each layer the samp
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -52,6 +52,9 @@ class RunContext:
     seed: int
     samples: int  # k samples per original prompt
     prompt_style: Literal["zero-shot", "few-shot"] = "zero-shot"
+    # The run's prompt style (reasoneval.prompt_styles.PromptRenderer); None renders think.
+    renderer: Callable[..., str] | None = None
+    answer_marker: str = "####"  # the answer line the style asks for (format vs correctness)
 
 
 class Layer(Protocol):

@@ -80,7 +80,11 @@ class SensitivityLayer:
         c = self.sensitivity_config
         cfg = VariantConfig(c.families, c.max_per_family, c.max_per_item, ctx.seed,
                             tuple(self.few_shot), c.numeric_variants, self._external(problems)[0])
-        return [GenRequest(p.id, v.name, v.prompt(ctx.tokenizer), v.gold)
+        styled = ctx.renderer is not None and getattr(ctx.renderer, "style", "think") != "think"
+        # Under another prompt style only question-level families run (prompt_styles.check_style),
+        # each variant's question rendered in that style.
+        return [GenRequest(p.id, v.name, ctx.renderer(p, v.question) if styled and ctx.renderer
+                           else v.prompt(ctx.tokenizer), v.gold)
                 for p in problems for v in make_variants(p, cfg)]
 
     def evaluate(

@@ -81,7 +81,7 @@ def test_run_prints_its_plan_then_a_summary_with_report_and_verdict(
     lines = _stderr_lines(capsys)
     assert "reasoneval: backend hf (asked for)" in lines  # logged, as docs/backends.md says
     assert (
-        "reasoneval run: plan: accuracy 6 prompts; 6 unique prompts, 6 completions; "
+        "reasoneval run: plan: prompt style think (auto: model/tiny_model.json records it); accuracy 6 prompts; 6 unique prompts, 6 completions; "
         "0 from the cache, 6 to generate" in lines
     )
     assert "reasoneval run: accuracy: accuracy 0.833 [0.436, 0.970] (n=6)" in lines
@@ -109,7 +109,7 @@ def test_plan_states_the_sensitivity_layers_extra_prompts(
     assert main([*args, *layers, "--limit", "4", "--out", str(tmp_path / "o")]) == 0
     plan = next(x for x in _stderr_lines(capsys) if "plan:" in x)
     found = re.search(r"sensitivity (\d+) prompts \(([\d.]+) per item\)", plan)
-    assert found and plan.startswith("reasoneval run: plan: accuracy 4 prompts; sensitivity ")
+    assert found and plan.startswith("reasoneval run: plan: prompt style think (auto: model/tiny_model.json records it); accuracy 4 prompts; sensitivity ")
     variants = int(found[1])
     assert variants > 4 and float(found[2]) == pytest.approx(variants / 4, abs=0.01)
     assert f"{4 + variants} unique prompts" in plan
