@@ -96,6 +96,7 @@ class Trace:
 
 
 _WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d+")
 
 
 def reasoning_part(response: str) -> str:
@@ -151,10 +152,16 @@ def final_step_values(reasoning: str, equations: Sequence[Equation]) -> list[flo
     Empty when that line has no equation the checker could read: the last value computed
     earlier is then stale, and comparing the answer with it would raise false alarms.
     """
-    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\d[^\n]*", reasoning)]
-    if not lines:
+    # The last digit, then its line's bounds: one pass. A regex "[^\n]*\d[^\n]*" over the lines
+    # was quadratic on a long line without digits (10k "\\frac{" took 39 s; issue 29).
+    last = None
+    for last in _DIGITS.finditer(reasoning):
+        pass
+    if last is None:
         return []
-    start, end = lines[-1]
+    start = reasoning.rfind("\n", 0, last.start()) + 1
+    end = reasoning.find("\n", last.end())
+    end = len(reasoning) if end < 0 else end
     return [e.value for e in equations if start <= e.position < end]
 
 
