@@ -55,6 +55,8 @@ _NUMBER_WORDS = {
     "third": 3.0, "quarter": 4.0, "fourth": 4.0, "fifth": 5.0,
 }
 MAX_CUTS = 16  # regroupings kept per gold step (see _cuts)
+# Changes of unit a response may make (percent, minutes, thousands) and their inverses.
+UNIT_SCALES = (100, 0.01, 60, 1 / 60, 1000, 0.001)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,10 @@ class GoldPath:
     final: float
     question: frozenset[float]  # keys of the numbers the question states
     keys: dict[float, int]  # value key -> the first gold step that computes it
+    # Precomputed once per problem, read for every response: each step's value key, and each
+    # gold value converted to other units with the scale's key ((key(v * s), key(s))).
+    value_keys: tuple[float, ...] = ()
+    conversions: frozenset[tuple[float, float]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +131,9 @@ def parse_gold_path(solution: str, final: str | None, question: str) -> GoldPath
             steps.append(GoldStep(expression, value, depends, _cuts(step, steps)))
     if not steps:
         return None
+    conversions = frozenset((key(v * scale), key(scale)) for v in values for scale in UNIT_SCALES)
     return GoldPath(tuple(steps), final_value, stated_numbers(question[:MAX_SOLUTION_CHARS]),
-                    values)
+                    values, tuple(key(s.value) for s in steps), conversions)
 
 
 def _cuts(step: GoldStep, earlier: list[GoldStep]) -> tuple[tuple[float, ...], ...]:
@@ -184,8 +191,7 @@ def follow_gold_path(
     written = set(keys[:cut])
     # A gold value the question states ("12" candles when one son is 12) is no evidence of the
     # step that computes it.
-    reached = {i for i, s in enumerate(path.steps)
-               if key(s.value) in written and key(s.value) not in path.question}
+    reached = {i for i, k in enumerate(path.value_keys) if k in written and k not in path.question}
     done = _implied(path, reached)
     divergent = next((i for i in range(len(path.steps)) if i not in done), None)
     reading = Reading(path, text, cut, written, reached, done, answer_key, finish_reason)

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from reasoneval.arith import UnsafeExpression, evaluate
-from reasoneval.layers.gold_path import FailureType, GoldPath, GoldStep
+from reasoneval.layers.gold_path import UNIT_SCALES, FailureType, GoldPath, GoldStep
 from reasoneval.layers.gold_path_text import Equation, equations, key, number_positions
 
 # Numbers an operand may come from without the problem stating them (time, dozens, percent): the
@@ -21,7 +21,7 @@ from reasoneval.layers.gold_path_text import Equation, equations, key, number_po
 # purpose: a 3 from nowhere is as likely a misreading as an assumption.
 UNIT_CONSTANTS = frozenset({12.0, 14.0, 15.0, 16.0, 20.0, 24.0, 25.0, 30.0, 31.0, 52.0, 60.0,
                             100.0, 120.0, 365.0, 1000.0, 0.5, 0.25, 0.75, 0.1})
-_SCALES = (1, 100, 0.01, 60, 1 / 60, 1000, 0.001)
+_SCALES = (1, *UNIT_SCALES)
 
 
 MAX_EQUATIONS = 64  # equations read per response; GSM8K solutions write 2-8
@@ -94,8 +94,8 @@ def _off_path(e: Equation, path: GoldPath) -> bool:
     if any(key(s.value) == result and (e.expression.terms in s.cuts or mine
            <= {key(o) for o in s.expression.operands}) for s in path.steps):
         return False
-    return not any(key(v * scale) == result and (scale in mine or key(1 / scale) in mine)
-                   for v in path.keys for scale in _SCALES[1:])
+    return not any((result, key(scale)) in path.conversions
+                   and (key(scale) in mine or key(1 / scale) in mine) for scale in UNIT_SCALES)
 
 
 def true_value(e: Equation) -> float | None:
