@@ -241,4 +241,8 @@ def _traces_text(traces: Mapping[str, Any]) -> str:
         "AUROC for a wrong answer: " + ", ".join(f"{f} {v:.3f}" for f, v in flag_auc.items())
         + (f"; response length (baseline) {length:.3f}" if length is not None else "")
     )
+    if "failure_explained" in traces:  # the gold-path check ran (docs/layers.md)
+        typed, alarms = traces["failure_explained"], traces["failure_false_alarms"]
+        lines.append(f"gold path: {100 * typed['value']:.1f}% of {typed['n']} wrong answers get a "
+                     f"failure type; {100 * alarms['value']:.1f}% of {alarms['n']} right ones do")
     return "\n".join(lines)

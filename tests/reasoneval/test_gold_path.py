@@ -147,6 +147,8 @@ def test_score_reads_the_gold_solution_from_its_own_field(tmp_path: Path, capsys
     assert [r["trace"]["failure"] for r in scored] == ["wrong_operation", "none"]
     summary = json.loads(capsys.readouterr().out)["traces"]
     assert summary["failure_explained"]["value"] == 1.0
+    assert main([*argv, "--solution-field", "sol"]) == 0
+    assert "gold path: 100.0% of 1 wrong answers get a failure type; 0.0% of 1 right" in capsys.readouterr().out
     # Without it the bare gold "14" carries no steps: the check says it cannot judge.
     assert main([*argv, "--json"]) == 0
     assert "off_gold_path" in json.loads(capsys.readouterr().out)["traces"]["not_applicable"]
