@@ -138,6 +138,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--question-field", help="question text per row, for the traces checks")
     parser.add_argument(
+        "--solution-field",
+        help="gold solution per row in GSM8K layout (<<a*b=c>> step annotations), for the traces "
+        "gold-path check; by default a --gold-field value holding '####' is used as the solution",
+    )
+    parser.add_argument(
         "--percent", choices=("number", "fraction", "either"), default="number",
         help="how '33.5%%' compares with a gold: as 33.5 (GSM8K's convention), as 0.335, or either",
     )
@@ -173,8 +178,10 @@ def _traces(scored: list[dict[str, Any]], args: argparse.Namespace) -> dict[str,
         item_id = str(row.get("id", index))
         question = str(row.get(args.question_field) or "") if args.question_field else ""
         gold_text = str(row[args.gold_field])
-        # A raw GSM8K answer doubles as the gold solution the step-count check compares with.
-        solution = gold_text if "####" in gold_text else None
+        # A raw GSM8K answer doubles as the gold solution the step-count and gold-path checks
+        # compare with, unless --solution-field names one.
+        solution = (str(row.get(args.solution_field) or "") or None if args.solution_field
+                    else gold_text if "####" in gold_text else None)
         problems.append(Problem(id=item_id, question=question, gold=gold_of(gold_text) or "",
                                 solution=solution))
         kept.append(row)
@@ -197,8 +204,10 @@ def run(args: argparse.Namespace) -> int:
     layers = _parse_score_layers(args.layers)
     check_out_file(args.out)
     rows = read_jsonl(args.file)
-    if args.question_field and rows and args.question_field not in rows[0]:
-        raise InputError(f"row 1: missing field {args.question_field!r} (--question-field)")
+    for option, name in (("--question-field", args.question_field),
+                         ("--solution-field", args.solution_field)):
+        if name and rows and name not in rows[0]:
+            raise InputError(f"row 1: missing field {name!r} ({option})")
     scored, summary = score_rows(
         rows, response_field=args.response_field, gold_field=args.gold_field,
         id_field=args.id_field, think=args.think, percent=args.percent, strict_gold=args.strict,
@@ -232,4 +241,8 @@ def _traces_text(traces: Mapping[str, Any]) -> str:
         "AUROC for a wrong answer: " + ", ".join(f"{f} {v:.3f}" for f, v in flag_auc.items())
         + (f"; response length (baseline) {length:.3f}" if length is not None else "")
     )
+    if "failure_explained" in traces:  # the gold-path check ran (docs/layers.md)
+        typed, alarms = traces["failure_explained"], traces["failure_false_alarms"]
+        lines.append(f"gold path: {100 * typed['value']:.1f}% of {typed['n']} wrong answers get a "
+                     f"failure type; {100 * alarms['value']:.1f}% of {alarms['n']} right ones do")
     return "\n".join(lines)

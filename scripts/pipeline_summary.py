@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.artifacts import atomic_write_text, read_jsonl
+from reasoneval.layers.failures import TYPES, failure_mix
 from scripts.recipe import PipelineConfig, eval_name, eval_splits
 
 SCHEMA_VERSION = 2
@@ -83,7 +84,8 @@ def model_row(run_dir: Path) -> dict[str, Any]:
     metrics = {label: report["layers"].get(layer, {}).get("metrics", {}).get(name)
                for label, layer, name in COLUMNS}  # fmt: skip
     return {"n_problems": report["dataset"]["n_problems"], "metrics": metrics,
-            "format": format_shares(run_dir), "errors": error_mix(run_dir)}  # fmt: skip
+            "format": format_shares(run_dir), "errors": error_mix(run_dir),
+            "failures": failure_mix(run_dir)}  # fmt: skip
 
 
 def compare_stages(before: Sequence[Path], after: Sequence[Path], target: float) -> dict[str, Any]:
@@ -178,6 +180,22 @@ def render(rows: Mapping[str, Any], comparisons: Mapping[str, Any], spread: Mapp
             verdict = "within" if value <= MAX_SEED_SPREAD else "**over**"
             lines.append(f"\nSeed spread of {kind.upper()} accuracy (max - min): {value:.1f} points "
                          f"({verdict} the {MAX_SEED_SPREAD:g}-point target)")  # fmt: skip
+    lines += failure_mix_lines(rows)
     lines += ["", "| stage | seconds |", "|---|---|"]
     lines += [f"| {name} | {seconds:.1f} |" for name, seconds in timings.items()]
     return "\n".join(lines) + "\n"
+
+
+def failure_mix_lines(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Where each model's wrong answers left the gold path (the traces layer's gold-path check,
+    docs/layers.md): did a stage repair answer lines, or reasoning? Empty without that check."""
+    mixes = {name: row.get("failures") for name, row in rows.items()}
+    if not any(mixes.values()):
+        return []
+    lines = ["", "Failure mix: share of each model's wrong answers by failure type (traces layer, "
+             "gold-path check; precision per type in docs/layers.md):", "",
+             "| model | " + " | ".join(TYPES) + " |", "|---" * (len(TYPES) + 1) + "|"]
+    for name, mix in mixes.items():
+        cells = [_pct(mix.get(t)) if mix else "-" for t in TYPES]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines

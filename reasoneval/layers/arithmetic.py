@@ -213,7 +213,10 @@ def _left_side(toks: Sequence[_Tok], eq: int) -> list[_Tok]:
 
 def _right_side(toks: Sequence[_Tok], eq: int) -> list[_Tok]:
     picked: list[_Tok] = []
-    for t in toks[eq + 1 :]:
+    # Indexing, not toks[eq + 1:]: a slice per "=" copied the rest of the text's tokens, which
+    # was quadratic on a response of many "=" (issue 29). The walk stops at the next "=".
+    for k in range(eq + 1, len(toks)):
+        t = toks[k]
         if t.kind in ("num", "op", "lp", "rp"):
             picked.append(t)
         elif t.kind != "money":

@@ -70,6 +70,7 @@ def ungrounded_operands(
     known = question_values(question) | set(constants)
     rounded = {round(float(v), 2) for v in known}
     missing: list[str] = []
+    seen_missing: set[str] = set()  # membership in O(1): a list scan was quadratic (issue 29)
     read_to = 0
     for eq in sorted(equations, key=lambda e: e.position):
         text = eq.text.strip("<>")
@@ -84,7 +85,8 @@ def ungrounded_operands(
             continue  # "<<6=6>>" restates a number; it computes nothing
         for m in _NUMBER.finditer(lhs):
             value = Fraction(m.group().replace(",", ""))
-            if not _known(value, known, rounded) and m.group() not in missing:
+            if not _known(value, known, rounded) and m.group() not in seen_missing:
+                seen_missing.add(m.group())
                 missing.append(m.group())
         results = [Fraction(eq.value).limit_denominator(10**6), *_numbers(rhs)]
         for r in results:  # a result is usable as is, as a percentage, and rounded

@@ -1,22 +1,26 @@
-"""Per-response checks of a reasoning trace. None of them looks at the gold answer.
+"""Per-response checks of a reasoning trace.
 
 Each check is a small function of the response text; :func:`trace_sample` runs them all and
 picks one ``error_type`` by a fixed precedence, so a response that was cut off is reported as
-truncated even when its half-written arithmetic is also wrong.
+truncated even when its half-written arithmetic is also wrong. None of these checks looks at the
+gold answer; the gold-path check (gold_path.py), run when a step-annotated gold solution is
+known, follows the response along it and gives a wrong answer one ``failure`` type instead.
+Every check's work is linear in the response's length (tests/hostile/test_traces_linear.py).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from reasoneval.answers import is_equivalent, normalize
+from reasoneval.answers import is_equivalent, normalize, parse_gold
 from reasoneval.layers.arithmetic import Equation, check_arithmetic
+from reasoneval.layers.gold_path import FAILURE_TYPES, GoldPath, follow_gold_path, parse_gold_path
 from reasoneval.layers.grounding import DEFAULT_CONSTANTS, ungrounded_operands
 from reasoneval.prompting import THINK_CLOSE, THINK_OPEN
 
@@ -38,7 +42,7 @@ ERROR_FLAG: dict[ErrorType, str] = {
 }
 FLAGS = (
     "missing_answer", "truncated", "looping", "tags_malformed", "language_mixed",
-    "arithmetic_error", "ungrounded", "inconsistent", "step_count_off",
+    "arithmetic_error", "ungrounded", "inconsistent", "step_count_off", "off_gold_path",
 )
 
 
@@ -90,12 +94,22 @@ class Trace:
     steps: int
     gold_steps: int | None
     ungrounded_operands: tuple[str, ...] = ()  # the first few, as written
+    # The gold-path check (gold_path.py), when the gold solution annotates its steps: the
+    # failure type ("none" for the gold final answer, "unexplained" for a wrong one no rule
+    # types, None when no gold path is known), the gold steps the reasoning reached (1-based),
+    # the first it neither reached nor implied, and the text that decided the type.
+    off_gold_path: bool = False  # the failure is one of the specific types
+    failure: str | None = None
+    gold_steps_reached: tuple[int, ...] = ()
+    first_divergent_step: int | None = None
+    failure_evidence: str = ""
 
     def flags(self) -> dict[str, bool]:
         return {name: bool(getattr(self, name)) for name in FLAGS}
 
 
 _WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d+")
 
 
 def reasoning_part(response: str) -> str:
@@ -151,10 +165,15 @@ def final_step_values(reasoning: str, equations: Sequence[Equation]) -> list[flo
     Empty when that line has no equation the checker could read: the last value computed
     earlier is then stale, and comparing the answer with it would raise false alarms.
     """
-    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\d[^\n]*", reasoning)]
-    if not lines:
+    # The last digit, then its line's bounds: one pass. A regex "[^\n]*\d[^\n]*" over the lines
+    # was quadratic on a long line without digits (10k "\\frac{" took 39 s; issue 29).
+    tail = deque(_DIGITS.finditer(reasoning), maxlen=1)
+    if not tail:
         return []
-    start, end = lines[-1]
+    last = tail[0]
+    start = reasoning.rfind("\n", 0, last.start()) + 1
+    end = reasoning.find("\n", last.end())
+    end = len(reasoning) if end < 0 else end
     return [e.value for e in equations if start <= e.position < end]
 
 
@@ -168,7 +187,10 @@ def _consistent(extracted: str, values: Sequence[float]) -> bool:
 def trace_sample(
     response: str, finish_reason: str, extracted: str | None, gold_solution: str | None,
     *, question: str | None = None, config: TracesConfig = TracesConfig(),
+    gold: str | None = None,
 ) -> Trace:
+    """Every check on one response. ``gold``: the gold final answer for the gold-path check
+    (taken from the solution's ``#### value`` line when not given)."""
     reasoning = reasoning_part(response)
     equations = check_arithmetic(response)
     bad = [e.text for e in equations if not e.ok]
@@ -197,10 +219,24 @@ def trace_sample(
             config.step_ratio_low * gold_steps <= steps <= config.step_ratio_high * gold_steps
         ),
     }
+    path = _gold_path(gold_solution, gold, question)
+    followed = follow_gold_path(response, extracted, finish_reason, path) if path else None
+    flags["off_gold_path"] = followed is not None and followed.failure in FAILURE_TYPES
     error_type: ErrorType = next((t for t in PRECEDENCE if flags[ERROR_FLAG[t]]), "none")
     return Trace(
         **flags, error_type=error_type, n_equations=len(equations), bad_equations=tuple(bad[:3]),
         last_value=last_value, repetition=round(repetition, 4), max_line_repeats=repeats,
         foreign_share=round(share, 4), steps=steps, gold_steps=gold_steps,
         ungrounded_operands=tuple(ungrounded[:3]),
+        failure=followed.failure if followed else None,
+        gold_steps_reached=followed.reached if followed else (),
+        first_divergent_step=followed.first_divergent if followed else None,
+        failure_evidence=followed.evidence if followed else "",
     )
+
+
+def _gold_path(solution: str | None, gold: str | None, question: str | None) -> GoldPath | None:
+    if not solution:
+        return None
+    final = normalize(gold) if gold else parse_gold(solution) if "####" in solution else None
+    return parse_gold_path(solution, final, question or "")

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from reasoneval.jsonl import read_objects
 from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
+from reasoneval.layers.failures import FailureRow, failure_metrics, failure_summary
 from reasoneval.layers.measures import auroc, auroc_gain_ci, wilson_metric
 from reasoneval.layers.trace_checks import (
     ERROR_FLAG,
@@ -50,6 +51,9 @@ class _Row:
     correct: bool
     length: int  # completion tokens, or characters when the backend gave no count
     trace: Trace
+    sample_index: int = 0
+    extracted: str | None = None
+    response: str = ""  # kept for the failure clusters' examples
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +79,11 @@ class TracesLayer:
             trace = trace_sample(
                 g.completion.text, g.completion.finish_reason, s.extracted,
                 p.solution if p else None, question=p.question if p else None, config=self.traces_config,
+                gold=p.gold if p else None,
             )
             length = g.completion.completion_tokens or len(g.completion.text)
-            rows.append(_Row(g.id, s.correct, length, trace))
+            rows.append(_Row(g.id, s.correct, length, trace, g.sample_index, s.extracted,
+                             g.completion.text))
             per_sample[(g.id, g.variant, g.sample_index)] = {"trace": asdict(trace)}
         return summarize(rows, by_id, per_sample, seed=ctx.seed, n_boot=self.n_boot,
                          not_applicable=not_applicable(self.traces_config, problems))
@@ -106,13 +112,13 @@ def traces_for_rows(
         trace = trace_sample(
             response, str(row.get("finish_reason") or "stop"),
             None if extracted is None else str(extracted), p.solution if p else None,
-            question=p.question if p else None, config=config,
+            question=p.question if p else None, config=config, gold=p.gold if p else None,
         )
         length = int(row.get("completion_tokens") or 0) or len(response)
-        out.append(_Row(str(row["id"]), bool(row["correct"]), length, trace))
-        per_sample[(str(row["id"]), variant, int(row.get("sample_index") or 0))] = {
-            "trace": asdict(trace)
-        }
+        index = int(row.get("sample_index") or 0)
+        out.append(_Row(str(row["id"]), bool(row["correct"]), length, trace, index,
+                        None if extracted is None else str(extracted), response))
+        per_sample[(str(row["id"]), variant, index)] = {"trace": asdict(trace)}
     return summarize(out, by_id, per_sample, seed=seed, n_boot=n_boot,
                      not_applicable=not_applicable(config, problems))
 
@@ -124,6 +130,9 @@ def not_applicable(config: TracesConfig, problems: Sequence[Problem]) -> dict[st
         out["tags_malformed"] = "the prompt did not open <think> (reasoneval score --think)"
     if not any(p.question for p in problems):
         out["ungrounded"] = "no question text (reasoneval score --question-field)"
+    if not any(p.solution and "<<" in p.solution for p in problems):
+        out["off_gold_path"] = ("no gold solution with <<a*b=c>> step annotations "
+                                "(reasoneval score --solution-field)")
     return out
 
 
@@ -184,6 +193,12 @@ def summarize(
         metrics["auroc.gain"] = Metric(auc_flags - auc_length, lo, hi, n=n)
     else:
         auc["note"] = "undefined: every sample is right, or every sample is wrong"
+    features = {pid: problem_features(problems.get(pid)) for pid in {r.id for r in rows}}
+    failures = failure_summary(
+        [FailureRow(r.id, r.sample_index, r.correct, r.trace.failure, r.trace.failure_evidence,
+                    r.extracted, r.response) for r in rows], features)
+    if failures is not None:
+        metrics.update(failure_metrics(failures))
     details = {
         "n_samples": n,
         "n_items": len({r.id for r in rows}),
@@ -194,7 +209,8 @@ def summarize(
         "flag_auroc": flag_auroc,
         "explained": {"wrong": n_wrong, "flagged": explained},
         "not_applicable": skipped,
-        "clusters": _clusters(rows, problems),
+        "clusters": _clusters(rows, features),
+        "failures": failures,
     }
     return LayerResult("traces", metrics, details, per_sample, traces_html(metrics, details))
 
@@ -219,9 +235,10 @@ def _rate(rows: Sequence[_Row]) -> float | None:
     return sum(not r.correct for r in rows) / len(rows) if rows else None
 
 
-def _clusters(rows: Sequence[_Row], problems: Mapping[str, Problem]) -> list[dict[str, Any]]:
+def _clusters(
+    rows: Sequence[_Row], features: Mapping[str, Mapping[str, list[str]]]
+) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], list[_Row]] = defaultdict(list)
-    features = {pid: problem_features(problems.get(pid)) for pid in {r.id for r in rows}}
     for r in rows:
         for feature, buckets in features[r.id].items():
             for bucket in buckets:

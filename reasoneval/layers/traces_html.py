@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,8 +42,38 @@ def traces_html(metrics: Mapping[str, Metric], details: Mapping[str, Any]) -> st
                      ", ".join(f"{k}: {v}" for k, v in c["error_types"].items()))
                     for c in details["clusters"]],
                    caption="Failure clusters by problem feature"),
+        failures_html(details.get("failures")),
     ]
     return "".join(parts)
+
+
+def failures_html(failures: Mapping[str, Any] | None) -> str:
+    """Where the wrong answers left the gold path: types, types by problem feature, examples.
+    Every cell and example goes through html.escape (sections.py): responses are untrusted."""
+    if not failures:
+        return ""
+    types = [t for t, v in failures["types"].items() if v["count"]]
+    examples = "".join(
+        heading(f"{t}: {len(shown)} example(s)") + "".join(
+            paragraph(f"{e['id']} (sample {e['sample_index']}): answer {e['extracted']}; "
+                      f"evidence: {e['evidence'] or '-'}") + f"<pre>{html.escape(e['response'])}</pre>"
+            for e in shown)
+        for t, shown in failures["examples"].items())
+    return "".join([
+        heading("Where wrong answers left the gold path"),
+        paragraph(f"{failures['explained']} of {failures['wrong']} wrong answers get a failure type "
+                  f"from the gold solution's annotated steps; {failures['false_alarms']} of "
+                  f"{failures['right']} right answers got one (false alarms). Taxonomy and "
+                  "validation: docs/layers.md."),
+        html_table(["failure type", "wrong answers", "share of wrong answers"],
+                   [(t, v["count"], v["share_of_wrong"]) for t, v in failures["types"].items()],
+                   caption="Failure types"),
+        html_table(["feature", "bucket", "wrong answers", *types],
+                   [(c["feature"], c["bucket"], c["wrong"], *(c["types"].get(t, 0) for t in types))
+                    for c in failures["by_feature"]],
+                   caption="Failure types by problem feature"),
+        examples,
+    ])
 
 
 def _fmt(x: float | None) -> str:

@@ -1,0 +1,201 @@
+"""The gold-path check: follow a response along the gold solution's calculator steps.
+
+GSM8K's gold solutions, and the synthetic task's, annotate every calculation as
+``<<expr=value>>``. The check reads those steps once per problem (:func:`parse_gold_path`), then
+per response (:func:`follow_gold_path`): which gold intermediate values the reasoning wrote, the
+first gold step it neither reached nor implied, and one failure type from ``FAILURE_TYPES``
+(gold_path_rules; docs/layers.md, "Gold path", has the taxonomy and its validation on real
+responses).
+
+It reads no model and never evaluates text as code (left sides go through reasoneval.arith).
+Its work per response is linear in the response's length: the text is read by single regex
+scans with bounded quantifiers (gold_path_text), then at most ``MAX_EQUATIONS`` equations and
+one pass over the numbers found are compared with the gold steps, whose count is bounded by
+the (cached) gold solution, not by the response.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from reasoneval.layers.gold_path_text import (
+    Expression,
+    canonical_text,
+    equations,
+    key,
+    number_keys,
+    number_positions,
+    read_expression,
+)
+
+__all__ = ["FAILURE_TYPES", "FailureType", "GoldPath", "GoldStep", "PathTrace",
+           "follow_gold_path", "parse_gold_path"]
+
+FailureType = Literal[
+    "truncated", "answer_line", "extra_step", "missing_step", "arithmetic", "wrong_operation",
+    "foreign_quantity", "unexplained", "none",
+]
+# The specific types. "unexplained": a wrong answer no rule could type; "none": the answer is
+# the gold final value and no rule fired.
+FAILURE_TYPES: tuple[FailureType, ...] = (
+    "truncated", "answer_line", "extra_step", "missing_step", "arithmetic", "wrong_operation",
+    "foreign_quantity",
+)
+MAX_SOLUTION_CHARS = 20_000  # gold solutions run to ~1,000; a longer one is read in part
+_ANNOTATION = re.compile(r"<<([^<>=]{1,200})=([^<>=]{1,40})>>")
+_WORD = re.compile(r"[a-z]{3,9}")
+_NUMBER_WORDS = {
+    "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0,
+    "eight": 8.0, "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "fifteen": 15.0,
+    "twenty": 20.0, "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "hundred": 100.0,
+    "twice": 2.0, "double": 2.0, "triple": 3.0, "thrice": 3.0, "half": 0.5, "dozen": 12.0,
+    "third": 3.0, "quarter": 4.0, "fourth": 4.0, "fifth": 5.0,
+}
+MAX_CUTS = 16  # regroupings kept per gold step (see _cuts)
+# Changes of unit a response may make (percent, minutes, thousands) and their inverses.
+UNIT_SCALES = (100, 0.01, 60, 1 / 60, 1000, 0.001)
+
+
+@dataclass(frozen=True, slots=True)
+class GoldStep:
+    expression: Expression
+    value: float
+    depends: tuple[int, ...]  # earlier steps (0-based) whose value is one of the operands
+    # The step's terms with earlier steps of the same kind written out: 96 + 72 where 96 = 44 +
+    # 52 is also 44 + 52 + 72. A response that drops or adds one of them is comparable.
+    cuts: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GoldPath:
+    steps: tuple[GoldStep, ...]
+    final: float
+    question: frozenset[float]  # keys of the numbers the question states
+    keys: dict[float, int]  # value key -> the first gold step that computes it
+    # Precomputed once per problem, read for every response: each step's value key, and each
+    # gold value converted to other units with the scale's key ((key(v * s), key(s))).
+    value_keys: tuple[float, ...] = ()
+    conversions: frozenset[tuple[float, float]] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class PathTrace:
+    failure: FailureType
+    steps: int  # gold steps
+    reached: tuple[int, ...]  # gold steps (1-based) whose value the reasoning wrote
+    first_divergent: int | None  # first gold step (1-based) neither reached nor implied
+    evidence: str  # what decided the type: an equation or a value, as written (clipped)
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def stated_numbers(question: str) -> frozenset[float]:
+    """Keys of the numbers a question states, in digits or as words ("three", "twice", "half")."""
+    found = {key(v) for _, v in number_positions(canonical_text(question))}
+    found |= {_NUMBER_WORDS[w] for w in _WORD.findall(question.lower()) if w in _NUMBER_WORDS}
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_gold_path(solution: str, final: str | None, question: str) -> GoldPath | None:
+    """The steps of a gold solution; None when it has none or no numeric final answer.
+
+    A line's ``<<expr=value>>`` annotations are its steps; a line without one contributes the
+    equations it writes in prose (GSM8K leaves some steps unannotated: "40 - 10 = 30 eggs").
+    """
+    final_value = _float(final) if final else None
+    if final_value is None:
+        return None
+    steps: list[GoldStep] = []
+    values: dict[float, int] = {}
+    for line in solution[:MAX_SOLUTION_CHARS].splitlines():
+        found = [(read_expression(m.group(1)), _float(m.group(2).strip()))
+                 for m in _ANNOTATION.finditer(line)]
+        if not found:
+            found = [(e.expression, e.result) for e in equations(canonical_text(line), 8)]
+        for expression, value in found:
+            if expression is None or value is None:
+                continue
+            depends = tuple(sorted({values[key(o)] for o in expression.operands
+                                    if key(o) in values}))
+            values.setdefault(key(value), len(steps))
+            step = GoldStep(expression, value, depends, ())
+            steps.append(GoldStep(expression, value, depends, _cuts(step, steps)))
+    if not steps:
+        return None
+    conversions = frozenset((key(v * scale), key(scale)) for v in values for scale in UNIT_SCALES)
+    return GoldPath(tuple(steps), final_value, stated_numbers(question[:MAX_SOLUTION_CHARS]),
+                    values, tuple(key(s.value) for s in steps), conversions)
+
+
+def _cuts(step: GoldStep, earlier: list[GoldStep]) -> tuple[tuple[float, ...], ...]:
+    """The step's terms, and its terms with each same-kind earlier step written out (2 levels)."""
+    kind = step.expression.kind
+    if kind == "mixed":
+        return (step.expression.terms,)
+    by_value = {key(s.value): s for s in earlier if s.expression.kind == kind}
+    out = [step.expression.terms]
+    frontier = [step.expression.terms]
+    for _ in range(2):
+        grown = []
+        for terms in frontier:
+            for i, t in enumerate(terms):
+                source = by_value.get(abs(t) if kind == "add" else t)
+                if source is None:
+                    continue
+                sign = -1.0 if t < 0 else 1.0
+                inner = [sign * x for x in source.expression.terms] if kind == "add" \
+                    else list(source.expression.terms)
+                grown.append(tuple(sorted([*terms[:i], *terms[i + 1:], *inner])))
+        frontier = [g for g in dict.fromkeys(grown) if g not in out][: MAX_CUTS - len(out)]
+        out.extend(frontier)
+    return tuple(out)
+
+
+def _implied(path: GoldPath, reached: set[int]) -> set[int]:
+    """Steps reached, or feeding a reached step: a response may fold "3*3=9, 9*60" into one."""
+    out = set(reached)
+    for i in sorted(reached, reverse=True):
+        stack = list(path.steps[i].depends)
+        while stack:
+            j = stack.pop()
+            if j not in out:
+                out.add(j)
+                stack.extend(path.steps[j].depends)
+    return out
+
+
+def follow_gold_path(
+    response: str, extracted: str | None, finish_reason: str, path: GoldPath
+) -> PathTrace:
+    from reasoneval.layers.gold_path_reading import Reading
+    from reasoneval.layers.gold_path_rules import diagnose
+
+    text = canonical_text(response)
+    keys = number_keys(text)
+    answer = _float(extracted) if extracted else None
+    answer_key = None if answer is None else key(answer)
+    # The reasoning ends where the answer is written last: the final value written only in the
+    # answer line is not a step the reasoning reached.
+    cut = len(keys)
+    if answer_key is not None:
+        cut = next((i for i in range(len(keys) - 1, -1, -1) if keys[i] == answer_key), cut)
+    written = set(keys[:cut])
+    # A gold value the question states ("12" candles when one son is 12) is no evidence of the
+    # step that computes it.
+    reached = {i for i, k in enumerate(path.value_keys) if k in written and k not in path.question}
+    done = _implied(path, reached)
+    divergent = next((i for i in range(len(path.steps)) if i not in done), None)
+    reading = Reading(path, text, cut, written, reached, done, answer_key, finish_reason)
+    failure, evidence = diagnose(reading)
+    return PathTrace(failure, len(path.steps), tuple(i + 1 for i in sorted(reached)),
+                     None if divergent is None else divergent + 1,
+                     evidence if len(evidence) <= 120 else evidence[:120] + "…")
