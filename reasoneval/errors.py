@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEBUG_ENV = "REASONKIT_DEBUG"  # "1": an internal error prints its traceback on stderr too
@@ -92,7 +92,15 @@ def guarded(
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit 2) instead of usage text plus the error."""
+    """argparse, but a usage error is one line (and exit 2) instead of usage text plus the error.
+
+    Abbreviations are off: argparse would take ``--max-reject-rat`` for ``--max-reject-rate``
+    without a word (issue 26), and a later option sharing the prefix would change its meaning.
+    Subparsers are built from this class, so each of them gets the default too.
+    """
+
+    def __init__(self, *args: Any, allow_abbrev: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, allow_abbrev=allow_abbrev, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT, f"{self.prog}: error: {one_line(message)} (see --help)\n")
