@@ -20,6 +20,7 @@ from reasoneval.artifacts import read_jsonl
 from reasoneval.errors import InputError, finite_float, non_negative_float, positive_int
 from reasoneval.manifest import check_run_dir
 from reasoneval.multiseed import TESTS, GroupComparison, compare_groups
+from reasoneval.records import ORIGINAL, in_variant
 
 __all__ = [
     "Comparison",
@@ -32,7 +33,6 @@ __all__ = [
 
 DEFAULT_MARGIN_POINTS = 2.0
 DEFAULT_N_BOOT = 10_000
-ORIGINAL = "original"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +91,7 @@ def load_run_results(
     if not rows:
         raise InputError(f"{path}: no rows")
 
-    def wanted(row: Mapping[str, object]) -> bool:
-        name = str(row.get("variant", ORIGINAL))
-        return name == variant or name.startswith(f"{variant}-")
-
-    kept = [(i, r) for i, r in enumerate(rows, 1) if wanted(r)]
+    kept = [(i, r) for i, r in enumerate(rows, 1) if in_variant(r, variant)]
     results: dict[str, list[bool]] = {}
     spelled: dict[str, object] = {}  # id text -> the first JSON value that spelled it
     # stable: a file without sample_index keeps its file order
