@@ -18,7 +18,7 @@ from pathlib import Path
 
 from reasoneval.artifacts import read_jsonl
 from reasoneval.errors import InputError, finite_float, non_negative_float, positive_int
-from reasoneval.manifest import check_run_dir
+from reasoneval.manifest import check_run_files
 from reasoneval.multiseed import TESTS, GroupComparison, compare_groups
 from reasoneval.records import ORIGINAL, in_variant
 
@@ -83,10 +83,12 @@ def load_run_results(
     """
     path = Path(path)
     if path.is_dir():
-        check_run_dir(path)
+        check_run_files(path)  # every file of the set, not only samples.jsonl (issue 26)
         path = path / "samples.jsonl"
         if not path.is_file():
             raise InputError(f"{path.parent}: a run directory needs samples.jsonl")
+    elif path.name == "samples.jsonl":
+        check_run_files(path.parent)  # a run's samples named directly: the same check
     rows = read_jsonl(path)
     if not rows:
         raise InputError(f"{path}: no rows")

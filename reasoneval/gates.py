@@ -139,10 +139,10 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
     """A run directory's (report.json contents, samples.jsonl path); InputError if incomplete."""
     import json
 
-    from reasoneval.manifest import check_run_dir
+    from reasoneval.manifest import check_run_files
 
     path = Path(path)
-    check_run_dir(path)
+    check_run_files(path)
     report_path, samples_path = path / "report.json", path / "samples.jsonl"
     for p in (report_path, samples_path):
         if not p.is_file():
