@@ -161,17 +161,18 @@ def test_metric_comparisons_get_a_readable_diff(
     )
 
 
+def _update_baseline(pytester: pytest.Pytester, report: Path, target: Path) -> None:
+    pytester.makepyfile(test_model_gates=GATE_TESTS)
+    result = pytester.runpytest(f"--reasoneval-report={report}",
+                                f"--reasoneval-baseline={target}", "--reasoneval-update-baseline")
+    result.assert_outcomes(passed=2)
+
+
 def test_update_baseline_writes_the_report_and_the_samples(
     pytester: pytest.Pytester, runs: dict[str, Path], tmp_path: Path
 ) -> None:
     target = tmp_path / "baseline"
-    pytester.makepyfile(test_model_gates=GATE_TESTS)
-    result = pytester.runpytest(
-        f"--reasoneval-report={runs['worse']}",
-        f"--reasoneval-baseline={target}",
-        "--reasoneval-update-baseline",
-    )
-    result.assert_outcomes(passed=2)
+    _update_baseline(pytester, runs["worse"], target)
     for name in ("report.json", "samples.jsonl"):
         assert (target / name).read_bytes() == (runs["worse"] / name).read_bytes()
     # the updated baseline now gates: the good run passes against it, and vice versa fails
@@ -191,13 +192,7 @@ def test_update_baseline_leaves_the_directory_consistent(
 
     target = tmp_path / "baseline"
     shutil.copytree(runs["base"], target)
-    pytester.makepyfile(test_model_gates=GATE_TESTS)
-    result = pytester.runpytest(
-        f"--reasoneval-report={runs['worse']}",
-        f"--reasoneval-baseline={target}",
-        "--reasoneval-update-baseline",
-    )
-    result.assert_outcomes(passed=2)
+    _update_baseline(pytester, runs["worse"], target)
     assert listed_files(target) == ["report.html", "report.json", "samples.jsonl"]
     for name in ("report.json", "samples.jsonl", "report.html"):
         assert (target / name).read_bytes() == (runs["worse"] / name).read_bytes(), name
