@@ -273,9 +273,11 @@ def _report(
     results: Sequence[LayerResult],
 ) -> dict[str, Any]:
     ds = cfg.dataset
+    config = provenance.config_record(replace(cfg, backend=backend_name))  # type: ignore[arg-type]
     return {
         "schema_version": SCHEMA_VERSION,
-        "command": provenance.command_line(cfg),
+        "config": config,  # the resolved settings; the command is derived from them
+        "command": provenance.command_line(config),
         "model": model,
         "tokenizer": provenance.describe_tokenizer(tokenizer),
         "backend": backend_name,
