@@ -63,12 +63,22 @@ def describe_tokenizer(tok: Any) -> dict[str, Any]:
     }
 
 
-def resolve_backend(name: str) -> tuple[str, str]:
-    """``auto`` -> the concrete backend (the backends' own rule) and why; the name is recorded
-    and part of the cache key, the reason is logged."""
-    from reasoneval.backends import choose_backend
+def resolve_backend(
+    cfg: RunConfig, model: dict[str, Any], needed: dict[str, int]
+) -> tuple[str, str]:
+    """``auto`` -> the concrete backend for this run (reasoneval/backends/choice.py) and why; the
+    name is recorded and part of the cache key, the reason goes into the plan line."""
+    from reasoneval.backends import Workload, choose_backend
+    from reasoneval.backends.choice import model_parameters
 
-    return choose_backend(name)  # type: ignore[arg-type]
+    work = Workload(
+        prompts=len(needed),
+        completions=sum(needed.values()),
+        max_new_tokens=cfg.sampling.max_new_tokens,
+        few_shot=cfg.few_shot > 0,
+        parameters=model_parameters(Path(model["base_model"] or model["checkpoint"])),
+    )
+    return choose_backend(cfg.backend, work)
 
 
 def _absolute(path: Path) -> str:

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 ORIGINAL = "original"
 CACHE_FILE = "cache/generations.jsonl"
 RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not part of the result
+ENGINE_LOG = "engine.log"  # what vLLM's processes print, kept off the console
 
 
 def prompt_hash(prompt: str) -> str:
@@ -77,23 +78,29 @@ def _generate(
     if not missing:
         return stats
     from reasoneval.backends import load_backend
+    from reasoneval.backends.engine_log import engine_output_to
 
     # vLLM's own per-request bars: on a terminal only, never into a piped log.
     bars: dict[str, Any] = {"use_tqdm": sys.stderr.isatty()} if cfg.backend == "vllm" else {}
-    backend = load_sharded(  # one replica per launched process: reasoneval/sharding.py
-        cfg.backend,
-        cfg.parallel,
-        lambda **engine: load_backend(
+    # vLLM's start-up prints ~20 lines past its logger (issue 26): they go to a file instead.
+    engine_log = cfg.out / ENGINE_LOG if cfg.backend == "vllm" and console.quiet_engines() else None
+    if engine_log is not None:
+        console.say(f"starting the vLLM engine; its output goes to {engine_log}")
+    with engine_output_to(engine_log):
+        backend = load_sharded(  # one replica per launched process: reasoneval/sharding.py
             cfg.backend,
-            str(cfg.checkpoint),
-            seed=cfg.sampling.seed,
-            trust_remote_code=cfg.trust_remote_code,
-            allow_pickle=cfg.allow_pickle,
-            base=None if cfg.base is None else str(cfg.base),
-            **engine,
-            **bars,
-        ),
-    )
+            cfg.parallel,
+            lambda **engine: load_backend(
+                cfg.backend,
+                str(cfg.checkpoint),
+                seed=cfg.sampling.seed,
+                trust_remote_code=cfg.trust_remote_code,
+                allow_pickle=cfg.allow_pickle,
+                base=None if cfg.base is None else str(cfg.base),
+                **engine,
+                **bars,
+            ),
+        )
     chunk_size = cfg.chunk_size or (512 if cfg.backend == "vllm" else 64)
     bar = tqdm(
         total=len(needed),
@@ -118,7 +125,8 @@ def _generate(
                 bar.update(len(chunk))
     finally:
         bar.close()
-        backend.close()
+        with engine_output_to(engine_log):  # the shutdown's warnings too
+            backend.close()
     return stats
 
 
@@ -203,8 +211,6 @@ def execute(cfg: RunConfig) -> int:
         cfg.checkpoint, cfg.trust_remote_code, cfg.allow_pickle, base=cfg.base
     )
     tokenizer = provenance.load_tokenizer(model, cfg.trust_remote_code)
-    backend_name, backend_reason = provenance.resolve_backend(cfg.backend)
-    log.info("backend %s (%s)", backend_name, backend_reason)
     ctx = RunContext(
         tokenizer, cfg.sampling.seed, cfg.sampling.n, "few-shot" if shots else "zero-shot"
     )
@@ -212,13 +218,16 @@ def execute(cfg: RunConfig) -> int:
     by_layer = {layer.name: layer.requests(problems, ctx) for layer in layers}
     requests = [r for layer_requests in by_layer.values() for r in layer_requests]
     needed = _unique_prompts(requests, cfg.sampling.n)
+    # `auto` weighs the run's size: reasoneval/backends/choice.py
+    backend_name, backend_reason = provenance.resolve_backend(cfg, model, needed)
     identity = f"{backend_name}:{model['fingerprint']}"
     cache = open_cache(cfg.out / CACHE_FILE)  # only the main process writes it
     if is_main_process():
         cached = sum(
             cache_key(identity, p, replace(cfg.sampling, n=n)) in cache for p, n in needed.items()
         )
-        console.say(console.generation_plan(by_layer, needed, cached))
+        plan = console.generation_plan(by_layer, needed, cached)
+        console.say(f"{plan}; backend {backend_name} ({backend_reason})")
     gen_started = time.time()
     gen_stats = _generate(replace(cfg, backend=backend_name), needed, identity, cache)  # type: ignore[arg-type]
     gen_seconds = time.time() - gen_started
