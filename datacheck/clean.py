@@ -19,26 +19,23 @@ from datacheck.checks import (
     LearnabilityCheck,
     RoundTripCheck,
 )
-from datacheck.dedup import (
-    DedupConfig,
-    DedupResult,
-    Overlap,
-    exact_ngram_overlaps,
-    minhash_overlaps,
-    near_duplicate_clusters,
-)
+from datacheck.contamination import DEFAULT_RULES, find_overlaps
+from datacheck.dedup import DedupConfig, DedupResult, near_duplicate_clusters
+from datacheck.leak_audit import SplitAudit, audit
 from datacheck.loading import LoadedSource
 from datacheck.records import Problem, Rejection
 
 NEAR_DUPLICATE = "near_duplicate"
 CONTAMINATION = "contamination"
-TRAIN, TEST = "train", "test"
+TRAIN = "train"
 
 
 @dataclass(frozen=True, slots=True)
 class CleanConfig:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     contamination_ngram: int = 13
+    # datacheck.contamination's rule names; a templated task leaves out "template".
+    contamination_rules: frozenset[str] = DEFAULT_RULES
     context_length: int = 2048
     outlier_percentile: float = 99.0
     tokenizer_path: str | None = None
@@ -65,6 +62,7 @@ class CleanResult:
     overlaps: list[tuple[str, str, str, str]]  # (train id, test id, kind, detail)
     bands_rows: tuple[int, int]
     n_rows: dict[str, int] = field(default_factory=dict)
+    leak_audit: dict[str, SplitAudit] = field(default_factory=dict)  # held-out split -> audit
 
 
 def build_checks(config: CleanConfig) -> tuple[list[Check], list[Check]]:
@@ -121,6 +119,8 @@ def clean(source: LoadedSource, config: CleanConfig) -> CleanResult:
         split: [p for p in loaded.problems if p.id not in verdicts]
         for split, loaded in source.splits.items()
     }
+    held_out = {split: loaded.problems for split, loaded in source.splits.items() if split != TRAIN}
+    leaks = audit(held_out, kept[TRAIN]) if TRAIN in kept else {}
     rejected = [r for loaded in source.splits.values() for r in loaded.rejections]
     rejected += [
         verdicts[p.id]
@@ -135,23 +135,25 @@ def clean(source: LoadedSource, config: CleanConfig) -> CleanResult:
         overlaps,
         config.dedup.banding(),
         {split: loaded.n_rows for split, loaded in source.splits.items()},
+        leaks,
     )
 
 
 def _decontaminate(
     source: LoadedSource, config: CleanConfig, verdicts: dict[str, Rejection]
 ) -> list[tuple[str, str, str, str]]:
-    if TRAIN not in source.splits or TEST not in source.splits:
+    """Train rows still kept, against every held-out split (test; the synthetic task's val and
+    test-ood too)."""
+    held_out = [p for split, loaded in source.splits.items() if split != TRAIN for p in loaded.problems]
+    if TRAIN not in source.splits or not held_out:
         return []
     train = [p for p in source.splits[TRAIN].problems if p.id not in verdicts]
-    test = source.splits[TEST].problems
-    train_q, test_q = [p.question for p in train], [p.question for p in test]
-    found: dict[int, Overlap] = minhash_overlaps(train_q, test_q, config.dedup)
-    found.update(exact_ngram_overlaps(train_q, test_q, config.contamination_ngram))
+    found = find_overlaps(train, held_out, config.contamination_rules,
+                          ngram=config.contamination_ngram, dedup=config.dedup)  # fmt: skip
     reported = []
     for i, overlap in sorted(found.items()):
-        row, match = train[i], test[overlap.test]
-        reason = f"overlaps test row {match.id} ({overlap.kind}: {overlap.detail})"
+        row, match = train[i], held_out[overlap.test]
+        reason = f"overlaps {match.split} row {match.id} ({overlap.kind}: {overlap.detail})"
         verdicts[row.id] = Rejection(row.id, row.split, CONTAMINATION, reason, row.source, match.id)
         reported.append((row.id, match.id, overlap.kind, overlap.detail))
     return reported

@@ -36,6 +36,15 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _rules(text: str) -> frozenset[str]:
+    from datacheck.contamination import parse_rules
+
+    try:
+        return parse_rules(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _dedup_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threshold", type=_fraction, default=0.7, help="near-duplicate word-3-gram Jaccard (0.7)"
@@ -82,6 +91,11 @@ def make_parser() -> argparse.ArgumentParser:
     clean.add_argument("--context-length", type=positive_int, default=2048)
     clean.add_argument("--outlier-percentile", type=float_in(0, 100, low_open=True), default=99.0)
     clean.add_argument("--contamination-ngram", type=positive_int, default=13)
+    clean.add_argument(
+        "--contamination-rules", type=_rules,
+        help="comma-separated: ngram, minhash, computation, template (docs/datacheck.md). "
+        "Default: all four; synthetic leaves out template (its test split shares templates by design)",
+    )  # fmt: skip
     clean.add_argument("--tokenizer", help="local tokenizer directory for token counts")
     clean.add_argument("--model", help="local causal LM directory: adds the IFD model score")
     clean.add_argument("--max-ifd", type=finite_float, default=1.0)
@@ -91,6 +105,11 @@ def make_parser() -> argparse.ArgumentParser:
     clean.add_argument(
         "--max-contamination", type=int, help="gate: fail (exit 1) above this many train rows"
     )
+    clean.add_argument(
+        "--max-leaked-items", type=int, metavar="N",
+        help="gate: fail (exit 1) when a held-out split has more than N items with a twin among "
+        "the kept train rows (the leak audit in report.md)",
+    )  # fmt: skip
     _dedup_options(clean)
     dedup = sub.add_parser(
         "dedup", help="MinHash near-duplicate clusters of one JSONL field", epilog=EXIT_CODES_HELP
@@ -137,9 +156,13 @@ def run_clean(args: argparse.Namespace) -> int:
     spec = SourceSpec(
         args.dataset, args.data_dir, args.question_field, args.answer_field, args.split, args.seed
     )
+    from datacheck.contamination import DEFAULT_RULES, TEMPLATED_RULES
+
+    rules = args.contamination_rules or (TEMPLATED_RULES if args.dataset == "synthetic" else DEFAULT_RULES)
     config = CleanConfig(
         dedup=_dedup_config(args),
         contamination_ngram=args.contamination_ngram,
+        contamination_rules=rules,
         context_length=args.context_length,
         outlier_percentile=args.outlier_percentile,
         tokenizer_path=args.tokenizer,
@@ -162,6 +185,12 @@ def run_clean(args: argparse.Namespace) -> int:
     ):
         raise GateFailed(
             f"{report['contaminated_train_rows']} contaminated train rows > --max-contamination {args.max_contamination}"
+        )
+    leaked = {split: a["leaked_items"] for split, a in report["leak_audit"].items()}
+    if args.max_leaked_items is not None and any(n > args.max_leaked_items for n in leaked.values()):
+        raise GateFailed(
+            "leak audit: " + ", ".join(f"{split} {n} items" for split, n in leaked.items())
+            + f" with a twin among the kept train rows > --max-leaked-items {args.max_leaked_items}"
         )
     return EXIT_OK
 

@@ -20,7 +20,6 @@ from datacheck.minhash import (
     Signer,
     band_keys,
     batches,
-    normalize_text,
 )
 
 
@@ -82,49 +81,28 @@ def near_duplicate_clusters(texts: Sequence[str], config: DedupConfig) -> DedupR
 class Overlap:
     train: int
     test: int
-    kind: str  # "13-gram" or "minhash"
+    kind: str  # the rule: "13-gram", "minhash", "computation" or "template"
     detail: str
 
 
-def exact_ngram_overlaps(
-    train: Sequence[str], test: Sequence[str], n: int = 13
-) -> dict[int, Overlap]:
-    """Train rows sharing any word n-gram with a test row. 13 is GPT-3's contamination n-gram
-    (Brown et al. 2020, appendix C)."""
-    seen: dict[tuple[str, ...], int] = {}
-    for j, text in enumerate(test):
-        words = normalize_text(text)
-        for k in range(len(words) - n + 1):
-            seen.setdefault(tuple(words[k : k + n]), j)
-    found: dict[int, Overlap] = {}
-    for i, text in enumerate(train):
-        words = normalize_text(text)
-        for k in range(len(words) - n + 1):
-            gram = tuple(words[k : k + n])
-            if gram in seen:
-                found[i] = Overlap(i, seen[gram], f"{n}-gram", " ".join(gram))
-                break
-    return found
-
-
 def minhash_overlaps(
-    train: Sequence[str], test: Sequence[str], config: DedupConfig
+    train: Sequence[str], test: Sequence[str], config: DedupConfig, *, mask_numbers: bool = True
 ) -> dict[int, Overlap]:
-    """Train rows whose number-masked text is a verified near-duplicate of a test row."""
+    """Train rows whose text (numbers masked, by default) is a verified near-duplicate of a test row."""
     texts = [*train, *test]
-    index = build_index(texts, config, mask_numbers=True, desc="decontaminate")
+    index = build_index(texts, config, mask_numbers=mask_numbers, desc="decontaminate")
     pairs = candidate_pairs(index.keys, index.nonempty)
     n_train = len(train)
     cross = pairs[(pairs[:, 0] < n_train) & (pairs[:, 1] >= n_train)]
     found: dict[int, Overlap] = {}
     for edge in sorted(
-        _verified(texts, cross, config, mask_numbers=True), key=lambda e: -e.jaccard
+        _verified(texts, cross, config, mask_numbers=mask_numbers), key=lambda e: -e.jaccard
     ):
         if edge.left not in found:
             found[edge.left] = Overlap(
                 edge.left,
                 edge.right - n_train,
-                "minhash",
-                f"Jaccard {edge.jaccard:.2f}, numbers masked",
+                "template" if mask_numbers else "minhash",
+                f"Jaccard {edge.jaccard:.2f}" + (", numbers masked" if mask_numbers else ""),
             )
     return found

@@ -18,7 +18,20 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
-from datacheck.synthetic import NAMES, Difficulty, draw_numbers, parse_question, render
+from reasonkit.tasks.arithmetic import (
+    ITEMS,
+    NAMES,
+    QUESTION,
+    START,
+    STEP,
+    Computation,
+    Difficulty,
+    Template,
+    draw_numbers,
+    parse_question,
+    render,
+)
+from reasonkit.tasks.split import DEFAULT_HELD_OUT, HeldOut
 
 FlawName = Literal[
     "wrong_label", "broken_annotation", "format_drift", "near_duplicate", "over_represented", "leak"
@@ -52,7 +65,8 @@ class FlawRates:
       contaminated rows, 0.05%, in the real GSM8K train split): Lee et al. 2022 find
       train-test overlap in over 4% of validation sets; GSM1k (Zhang et al. 2024) measures
       accuracy drops of up to 8% (13% in its first version) on fresh GSM8K-like problems.
-      Half the leaks are verbatim, half renamed (same numbers and answer, other names).
+      A third of the leaks are verbatim, a third renamed (same numbers and answer, other
+      names), a third reworded (same computation; other names, item and sentence wordings).
     """
 
     wrong_label: float = 0.03
@@ -131,12 +145,31 @@ def renamed(question: str, rng: random.Random) -> tuple[str, str]:
     return render(replace(template, name=name, other=other), numbers)
 
 
+def reworded(question: str, rng: random.Random, difficulty: Difficulty) -> tuple[str, str]:
+    """The same numbers and computation in other words: new names and item, and another
+    in-distribution wording for every sentence that has one."""
+    template, numbers = parse_question(question)
+    name, other = rng.sample([n for n in NAMES if n not in (template.name, template.other)], 2)
+
+    def other_wording(current: int, wordings: Sequence[str]) -> int:
+        options = [i for i in range(min(len(wordings), difficulty.phrasings)) if i != current]
+        return rng.choice(options) if options else current
+
+    new = Template(
+        name, other, rng.choice([i for i in ITEMS if i != template.item]),
+        other_wording(template.start, START),
+        tuple((op, other_wording(phrase, STEP[op])) for op, phrase in template.steps),
+        other_wording(template.question, QUESTION),
+    )  # fmt: skip
+    return render(new, numbers)
+
+
 def inject_flaws(
     train: Sequence[dict[str, str]],
     test: Sequence[dict[str, str]],
     rates: FlawRates,
     seed: int,
-    difficulty: Difficulty | None = None,
+    held_out: HeldOut = DEFAULT_HELD_OUT,
 ) -> tuple[list[dict[str, str]], list[PlantedFlaw]]:
     """A copy of ``train`` with ``rates`` of its rows replaced by flawed ones, and the manifest."""
     rng = random.Random(f"flaws:{seed}")
@@ -151,7 +184,7 @@ def inject_flaws(
         raise ValueError(f"{n_flawed} flawed rows do not fit in a train split of {len(rows)}")
     sources = order[n_flawed:]  # copies are made of rows that stay clean
     planter = _Planter(rows, test, sources, sources[: rates.over_represented_templates],
-                       rng.sample(range(len(test)), counts["leak"]), rng, difficulty or Difficulty())  # fmt: skip
+                       rng.sample(range(len(test)), counts["leak"]), rng, held_out)  # fmt: skip
     planted: list[PlantedFlaw] = []
     targets = iter(order[:n_flawed])
     for name in FLAW_NAMES:
@@ -170,7 +203,7 @@ class _Planter:
     templates: Sequence[int]  # the over-represented ones
     leaked: Sequence[int]  # test rows to copy into train
     rng: random.Random
-    difficulty: Difficulty
+    held_out: HeldOut  # over-represented re-draws keep to trainable computations
 
     def plant(self, name: FlawName, k: int, index: int) -> tuple[dict[str, str], PlantedFlaw]:
         """The ``k``-th flaw of kind ``name``, replacing train row ``index``."""
@@ -192,14 +225,18 @@ class _Planter:
         if name == "over_represented":
             source = self.templates[k % len(self.templates)]
             template, _ = parse_question(self.rows[source]["question"])
+            # New numbers, but never a held-out computation: a re-draw is a template flaw, not a leak.
             numbers = None
-            while numbers is None:
-                numbers = draw_numbers(template, self.difficulty, rng)
+            while numbers is None or not self.held_out.trainable(Computation.of(template, numbers)):
+                numbers = draw_numbers(template, self.held_out.difficulty, rng)
             q, a = render(template, numbers)
             return {"question": q, "answer": a}, PlantedFlaw(index, name, "template_redraw", f"train/{source}")
         target = self.leaked[k]
-        if k % 2 == 0:
-            q, a, variant = self.test[target]["question"], self.test[target]["answer"], "verbatim"
+        question = self.test[target]["question"]
+        if k % 3 == 0:
+            q, a, variant = question, self.test[target]["answer"], "verbatim"
+        elif k % 3 == 1:
+            (q, a), variant = renamed(question, rng), "renamed"
         else:
-            (q, a), variant = renamed(self.test[target]["question"], rng), "renamed"
+            (q, a), variant = reworded(question, rng, self.held_out.difficulty), "reworded"
         return {"question": q, "answer": a}, PlantedFlaw(index, name, variant, f"test/{target}")

@@ -191,4 +191,4 @@ def _load_synthetic(spec: SourceSpec) -> LoadedSource:
     from datacheck.synthetic import generate_synthetic
 
     generated = generate_synthetic(None, seed=spec.seed)
-    return rows_source({"train": generated.train, "test": generated.test}, "synthetic", spec)
+    return rows_source({split: rows for split, rows in generated.splits.items() if rows}, "synthetic", spec)

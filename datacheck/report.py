@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datacheck.clean import CleanConfig, CleanResult
+from datacheck.contamination import RULES
+from datacheck.leak_audit import CATEGORIES
 from datacheck.lsh import detection_probability
 from datacheck.records import SCHEMA_VERSION, Problem, Rejection
 from reasoneval.artifacts import atomic_write_text as atomic_write
@@ -76,8 +78,9 @@ def build_report(
         "reject_rate": len(result.rejected) / total if total else 0.0,
         "splits": per_split,
         "thresholds": {
-            **{k: v for k, v in asdict(config).items() if k not in ("dedup", "skip")},
+            **{k: v for k, v in asdict(config).items() if k not in ("dedup", "skip", "contamination_rules")},
             "skip": sorted(config.skip),
+            "contamination_rules": [r for r in RULES if r in config.contamination_rules],
             "dedup": asdict(config.dedup),
             "lsh_bands": bands,
             "lsh_rows": rows,
@@ -87,6 +90,9 @@ def build_report(
         },
         "near_duplicate_clusters": len(result.clusters),
         "contaminated_train_rows": len(result.overlaps),
+        "contamination_by_rule": dict(sorted(Counter(kind for _, _, kind, _ in result.overlaps).items())),
+        # Held-out items with a twin among the rows kept for training (datacheck.leak_audit).
+        "leak_audit": {split: a.to_dict() for split, a in result.leak_audit.items()},
         "input_sha256": dict(input_hashes),
         "versions": package_versions(),
         "seconds": round(seconds, 2),
@@ -136,6 +142,22 @@ def _cell(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _leak_audit_lines(audits: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    if not audits:
+        return []
+    lines = ["", "## leak audit: held-out items with a twin among the kept train rows", "",
+             "| split | items | leaked | " + " | ".join(CATEGORIES) + " |",
+             "|---|---|---|" + "---|" * len(CATEGORIES)]  # fmt: skip
+    for split, a in audits.items():
+        counts = " | ".join(str(a["by_category"][c]) for c in CATEGORIES)
+        lines.append(f"| {split} | {a['items']} | {a['leaked_items']} ({a['leaked_share']:.2%}) | {counts} |")
+    for split, a in audits.items():
+        for category, pairs in a["examples"].items():
+            shown = ", ".join(f"{item} ~ {twin}" for item, twin in pairs)
+            lines.append(f"- {split} {category}: {_cell(shown, 300)}")
+    return lines
+
+
 def render_markdown(result: CleanResult, report: Mapping[str, Any]) -> str:
     lines = [
         f"# datacheck report: {report['dataset']}",
@@ -151,6 +173,7 @@ def render_markdown(result: CleanResult, report: Mapping[str, Any]) -> str:
     for split, s in report["splits"].items():
         checks = ", ".join(f"{k} {v}" for k, v in s["rejected_by_check"].items()) or "none"
         lines.append(f"| {split} | {s['rows']} | {s['kept']} | {s['rejected']} | {checks} |")
+    lines += _leak_audit_lines(report["leak_audit"])
     by_check: dict[str, list[Rejection]] = {}
     for r in result.rejected:
         by_check.setdefault(r.check, []).append(r)

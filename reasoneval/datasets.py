@@ -94,10 +94,8 @@ def _gsm8k_rows(spec: DatasetSpec) -> list[dict[str, Any]]:
 
 
 def _synthetic_rows(spec: DatasetSpec) -> list[dict[str, Any]]:
-    try:
-        from datacheck.synthetic import load_split
-    except ImportError as exc:
-        raise InputError(f"the synthetic dataset is unavailable ({exc})") from None
+    from reasonkit.tasks.split import load_split
+
     try:
         rows: list[dict[str, Any]] = load_split(spec.split, n=spec.limit, seed=spec.seed)
     except ValueError as exc:

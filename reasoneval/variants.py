@@ -119,7 +119,7 @@ class VariantConfig:
     max_per_item: int = 24
     seed: int = 0
     few_shot: tuple[FewShotExample, ...] = ()  # the shots the original prompt uses
-    numeric_variants: NumericVariants | None = None  # None: datacheck.synthetic's, for synthetic/
+    numeric_variants: NumericVariants | None = None  # None: reasonkit.tasks', kept in the item's split
     external: Mapping[str, Sequence[ExternalVariant]] = field(default_factory=dict)  # by id
 
 
@@ -205,13 +205,22 @@ def _numeric(problem: Problem, cfg: VariantConfig) -> list[tuple[str, str]]:
         return []  # only programmatic problems can recompute their gold
     provider = cfg.numeric_variants
     if provider is None:
-        from datacheck.synthetic import numeric_variants
-
-        provider = numeric_variants
+        provider = _held_out_variants
     try:
         return provider(problem, cfg.max_per_family, cfg.seed)
     except ValueError:  # the question does not parse back into a template
         return []
+
+
+def _held_out_variants(problem: Problem, n: int, seed: int) -> list[tuple[str, str]]:
+    """Re-drawn numbers that stay in the item's own split: a variant of a held-out item is held
+    out too, so the numeric family does not measure recall of trained computations."""
+    from reasonkit.tasks.arithmetic import numeric_variants
+    from reasonkit.tasks.split import HeldOut
+
+    split = problem.id.split("/")[1] if problem.id.count("/") >= 2 else "test"
+    held_out = HeldOut()
+    return numeric_variants(problem, n, seed, keep=lambda c: held_out.belongs(split, c))
 
 
 def make_variants(problem: Problem, cfg: VariantConfig) -> list[Variant]:

@@ -73,7 +73,10 @@ def _clean(rows: dict[str, list[dict[str, str]]], out: Path, skip: frozenset[str
     from datacheck.report import clean_to_dir
 
     spec = SourceSpec(PREFIX)
-    return clean_to_dir(spec, CleanConfig(skip=skip), out, source=rows_source(rows, PREFIX, spec))
+    from datacheck.contamination import TEMPLATED_RULES
+
+    config = CleanConfig(skip=skip, contamination_rules=TEMPLATED_RULES)
+    return clean_to_dir(spec, config, out, source=rows_source(rows, PREFIX, spec))
 
 
 def prepare_level(level: float, train: list[dict[str, str]], test: list[dict[str, str]], seed: int,
@@ -128,10 +131,10 @@ def detection_table(planted: tuple[PlantedFlaw, ...] | list[PlantedFlaw], reject
 
 def prepare(levels: list[float], n_train: int, n_test: int, seed: int, out: Path) -> tuple[list[LevelData], Path]:
     """Every level's data, and the held-out test file all arms are scored on."""
-    from datacheck.synthetic import generate_synthetic
+    from reasonkit.tasks.split import SplitSizes, draw_rows
 
-    data = generate_synthetic(None, n_train=n_train, n_test=n_test, seed=seed, flaws_per_kind=0)
-    train, test = list(data.train), list(data.test)
+    data = draw_rows(SplitSizes(train=n_train, val=0, test=n_test, test_ood=0), seed=seed).splits
+    train, test = list(data["train"]), list(data["test"])
     prepared = [prepare_level(level, train, test, seed, out / "data" / level_label(level)) for level in levels]
     kept_tests = {(out / "data" / d.label / "clean" / "kept" / "test.jsonl").read_bytes() for d in prepared}
     if len(kept_tests) != 1:

@@ -10,15 +10,17 @@ from collections import Counter
 import pytest
 
 from datacheck.clean import CleanConfig, clean
+from datacheck.contamination import TEMPLATED_RULES
 from datacheck.flaws import FLAW_NAMES, FlawRates, broken_annotation, drift_format, inject_flaws
 from datacheck.loading import SourceSpec, rows_source
-from datacheck.synthetic import generate_synthetic, parse_question
+from reasonkit.tasks.arithmetic import computation_of, parse_question
+from reasonkit.tasks.split import SplitSizes, draw_rows
 
 
 @pytest.fixture(scope="module")
 def task():
-    data = generate_synthetic(None, n_train=2000, n_test=300, seed=3, flaws_per_kind=0)
-    return list(data.train), list(data.test)
+    data = draw_rows(SplitSizes(train=3000, val=0, test=300, test_ood=0), seed=3).splits
+    return list(data["train"]), list(data["test"])
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +31,10 @@ def flawed(task):
 
 
 def _clean(rows, test, **kwargs):
+    """As the study cleans: the templated task's rules (its test split shares templates)."""
     spec = SourceSpec("study")
-    return clean(rows_source({"train": rows, "test": test}, "study", spec), CleanConfig(**kwargs))
+    config = CleanConfig(**{"contamination_rules": TEMPLATED_RULES, **kwargs})
+    return clean(rows_source({"train": rows, "test": test}, "study", spec), config)
 
 
 def test_counts_follow_the_rates_and_the_split_keeps_its_size(flawed):
@@ -77,10 +81,15 @@ def test_each_flaw_has_its_shape(flawed):
             leaked = test[int(f.source.split("/")[1])]
             if f.variant == "verbatim":
                 assert question == leaked["question"] and answer == leaked["answer"]
-            else:  # the same numbers and answer under other names
+            else:  # the same numbers, computation and answer in other names (and words)
                 assert question not in test_questions
                 assert parse_question(question)[1] == parse_question(leaked["question"])[1]
+                assert computation_of(question) == computation_of(leaked["question"])
                 assert answer == leaked["answer"]
+                template, leaked_template = parse_question(question)[0], parse_question(leaked["question"])[0]
+                assert template.name != leaked_template.name
+                if f.variant == "reworded":
+                    assert template.item != leaked_template.item and template.start != leaked_template.start
         elif f.kind == "near_duplicate":
             source = rows[int(f.source.split("/")[1])]
             assert question.startswith(source["question"]) and question != source["question"]
@@ -115,9 +124,27 @@ def test_datacheck_rejects_the_planted_rows_with_the_right_check(flawed):
         assert set(caught["format_drift", variant]) == {"format"}
     assert set(caught["broken_annotation", "slip"]) == {"calculator"}
     assert set(caught["broken_annotation", "annotation_only"]) == {"calculator"}
-    assert set(caught["leak", "verbatim"]) == {"contamination"}
+    for variant in ("verbatim", "renamed", "reworded"):
+        assert set(caught["leak", variant]) == {"contamination"}, variant
     labels = caught["wrong_label", "off_by_1_to_9"]
     assert labels["label_consistency"] >= 0.9 * sum(labels.values())
+
+
+def test_renamed_leaks_at_one_percent_are_caught_and_clean_rows_are_not(task):
+    """Issue 22's bar: planted renamed and reworded leaks at 1% of train, caught >= 95%, by the
+    computation rule where the words no longer match; and no unflawed row is called a leak."""
+    train, test = task
+    rates = FlawRates(**{**{name: 0.0 for name in FLAW_NAMES}, "leak": 0.01})
+    rows, planted = inject_flaws(train, test, rates, seed=5)
+    rejected = {r.id: r for r in _clean(rows, test).rejected if r.check == "contamination"}
+    leaked = {f"study/train/{f.row}": f for f in planted}
+    assert len(leaked) == 30
+    caught = [row for row in leaked if row in rejected]
+    assert len(caught) >= 0.95 * len(leaked)
+    assert set(rejected) <= set(leaked)  # every contamination rejection is a planted leak
+    for row, flaw in leaked.items():
+        if flaw.variant == "reworded":
+            assert "(computation:" in rejected[row].reason
 
 
 def test_skipping_a_check_keeps_what_it_alone_rejects(flawed):

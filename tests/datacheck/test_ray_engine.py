@@ -237,8 +237,9 @@ def test_clean_engine_ray_keeps_and_clusters_what_the_local_engine_does(
 
     assert main(["clean", "synthetic", "--out", str(tmp_path / "local")]) == 0
     assert main(["clean", "synthetic", "--out", str(tmp_path / "ray"), "--engine", "ray"]) == 0
-    for name in ("kept/train.jsonl", "kept/test.jsonl", "clusters.jsonl", "rejected.jsonl"):
+    splits = ("train", "val", "test", "test-ood")
+    for name in (*(f"kept/{s}.jsonl" for s in splits), "clusters.jsonl", "rejected.jsonl"):
         assert (tmp_path / "ray" / name).read_text() == (tmp_path / "local" / name).read_text()
     assert (tmp_path / "local" / "clusters.jsonl").read_text().count("\n") > 10
     # One stage directory per split's corpus.
-    assert len(list((tmp_path / "ray" / "ray_stages").glob("corpus-*/5_kept/_stage.json"))) == 2
+    assert len(list((tmp_path / "ray" / "ray_stages").glob("corpus-*/5_kept/_stage.json"))) == len(splits)

@@ -126,14 +126,18 @@ def test_numeric_family_only_for_programmatic_problems() -> None:
     ]
 
 
-def test_numeric_family_with_the_real_synthetic_set() -> None:
-    from datacheck.synthetic import generate_synthetic
+def test_numeric_family_with_the_real_synthetic_set_stays_held_out() -> None:
+    from reasonkit.tasks.arithmetic import computation_of
+    from reasonkit.tasks.split import HeldOut, load_split
 
-    row = generate_synthetic(None, n_train=5, n_test=1, seed=0, flaws_per_kind=0).test[0]
-    gold = row["answer"].rpartition("#### ")[2]
-    p = Problem("synthetic/test/0", row["question"], gold)
-    variants = make_variants(p, VariantConfig(families=("numeric",), max_per_family=3))
-    assert variants and all(v.question != p.question for v in variants)
+    held_out = HeldOut()
+    for split in ("test", "test-ood"):
+        row = load_split(split, n=1)[0]
+        p = Problem(row["id"], row["question"], row["answer"].rpartition("#### ")[2])
+        variants = make_variants(p, VariantConfig(families=("numeric",), max_per_family=3))
+        assert variants and all(v.question != p.question for v in variants)
+        # A variant of a held-out item is a held-out computation too, never a trained one.
+        assert all(held_out.bucket(computation_of(v.question)) == "test" for v in variants)
 
 
 def test_per_item_cap_keeps_families_interleaved() -> None:
