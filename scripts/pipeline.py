@@ -26,7 +26,7 @@ from reasoneval.errors import EXIT_CODES_HELP, OneLineParser
 from scripts import recipe
 from scripts.config_overlay import UsageError, check_seeds, guarded_cli, load_dataclass
 from scripts.recipe import REPO_ROOT, PipelineConfig
-from scripts.stages import Stage, StageRunner
+from scripts.stages import Stage, StageRunner, typed_config
 
 CONFIG_DIR = REPO_ROOT / "configs" / "pipeline"
 EXIT_OK, EXIT_GATE = 0, 1
@@ -69,28 +69,32 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "pipeline_config.json", json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
     runner = StageRunner(total=2 + 4 * len(cfg.seeds))
-    data = runner.run(Stage("datacheck clean synthetic", out / "data", {"data_seed": cfg.data_seed}),
+    data = runner.run(Stage("datacheck clean synthetic", out / "data",
+                            typed_config(*recipe.clean_configs(cfg), out=out / "data")),
                       partial(recipe.clean_data, cfg, out / "data"))  # fmt: skip
     kept = data / "kept" / "train.jsonl"
+    threads = {"torch_threads": cfg.torch_threads}  # set outside the typed configs, changes sums
     trained: dict[int, tuple[Path, Path]] = {}
     for seed in cfg.seeds:
         sft_dir, grpo_dir = recipe.train_dir(out, seed, "sft"), recipe.train_dir(out, seed, "grpo")
         runner.run(Stage(f"QLoRA SFT (seed {seed})", sft_dir,
-                         {"seed": seed, **cfg.stage_dict(*recipe.SFT_FIELDS)}, (data, base / "base.json")),
+                         typed_config(recipe.sft_config(cfg, seed, base, kept, sft_dir), out=sft_dir, **threads),
+                         (data, base / "base.json")),
                    partial(recipe.sft, cfg, seed, base, kept, sft_dir))  # fmt: skip
         runner.run(Stage(f"QLoRA GRPO (seed {seed})", grpo_dir,
-                         {"seed": seed, **cfg.stage_dict(*recipe.GRPO_FIELDS)}, (sft_dir,)),
+                         typed_config(recipe.grpo_config(cfg, seed, base, sft_dir, kept, grpo_dir), out=grpo_dir,
+                                      **threads), (sft_dir,)),
                    partial(recipe.grpo, cfg, seed, base, sft_dir, kept, grpo_dir))  # fmt: skip
         trained[seed] = (sft_dir, grpo_dir)
     evals: dict[str, Path] = {}
-    eval_config = cfg.stage_dict(*recipe.EVAL_FIELDS)
     todo = [(recipe.eval_name("base"), base, (base / "base.json",))] + [
         (recipe.eval_name(kind, seed), model, (model,))
         for seed, pair in trained.items() for kind, model in zip(("sft", "grpo"), pair, strict=True)
     ]  # fmt: skip
     for name, model, inputs in todo:
         target = out / "eval" / name
-        runner.run(Stage(f"reasoneval run: {name}", target, eval_config, inputs, keep_partial=("cache",)),
+        config = typed_config(recipe.eval_config(cfg, model, target), out=target, **threads)
+        runner.run(Stage(f"reasoneval run: {name}", target, config, inputs, keep_partial=("cache",)),
                    partial(recipe.evaluate, cfg, model, target))  # fmt: skip
         evals[name] = target
     runner.seconds["total"] = round(sum(runner.seconds.values()), 1)
