@@ -8,7 +8,6 @@ scored samples into metrics -> samples.jsonl, report.json, report.html -> gates 
 from __future__ import annotations
 
 import hashlib
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -39,7 +38,6 @@ from reasoneval.sharding import is_main_process, load_sharded, open_cache
 if TYPE_CHECKING:
     from reasoneval.answers import Extraction
 
-log = logging.getLogger(__name__)
 ORIGINAL = "original"
 CACHE_FILE = "cache/generations.jsonl"
 RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not part of the result
