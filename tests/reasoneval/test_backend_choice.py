@@ -81,10 +81,8 @@ def test_a_real_auto_run_says_its_choice_in_the_plan_line(
     data.write_text("".join(json.dumps({"question": f"What is {i} + 2?", "answer": str(i + 2)})
                             + "\n" for i in range(3)))  # fmt: skip
     out = tmp_path / "out"
-    started = time.monotonic()
     assert main(["run", str(tiny_model_dir), "--dataset", str(data), "--backend", "auto",
                  "--max-new-tokens", "8", "--out", str(out)]) == 0  # fmt: skip
-    assert time.monotonic() - started < 60  # no vLLM engine start (60-110 s alone here)
     plan = next(x for x in capsys.readouterr().err.splitlines() if "plan:" in x)
     assert "; backend hf (auto: CPU, " in plan and "3 completions of up to 8 tokens" in plan
     report = json.loads((out / "report.json").read_text())
