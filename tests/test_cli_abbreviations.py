@@ -33,7 +33,7 @@ CLIS: list[tuple[list[str], str]] = [
     ([PY, "-m", "scripts.build_base"], "scripts/build_base.py"),
     *[([PY, f"benchmarks/{name}.py"], f"benchmarks/{name}.py")
       for name in ("agreement_real", "bench_answers", "bench_compare_seeds", "bench_dedup",
-                   "bench_dedup_ray", "bench_eval_peers", "bench_generate", "bench_sft")],
+                   "bench_dedup_ray", "bench_eval_peers", "bench_generate", "bench_sft", "figures")],
 ]  # fmt: skip
 PARSER_CLASSES = {"ArgumentParser", "OneLineParser", "TrlParser"}
 
@@ -72,7 +72,7 @@ def test_the_full_option_still_works() -> None:
 def _parser_files() -> set[str]:
     """Files under the project's packages that construct an argparse parser."""
     found = set()
-    for folder in ("datacheck", "reasoneval", "train", "scripts", "benchmarks"):
+    for folder in ("reasonkit", "datacheck", "reasoneval", "train", "scripts", "benchmarks"):
         for path in (ROOT / folder).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
