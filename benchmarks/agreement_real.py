@@ -23,7 +23,7 @@ METHODS = ("vanilla", "cot")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("results", type=Path)
     parser.add_argument("--show", action="store_true", help="print every disagreement")
     parser.add_argument("--convert", type=Path, help="write score-ready JSONL per set here")

@@ -88,7 +88,7 @@ def throughput(fn: Callable[[str, str], object], pairs: list[tuple[str, str]]) -
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--n", type=int, default=20_000, help="responses per timing pass")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

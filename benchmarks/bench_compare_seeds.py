@@ -165,7 +165,7 @@ def markdown(rows: list[dict[str, float | None]], columns: list[tuple[str, str, 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--experiments", type=int, default=2000, help="null experiments a row")
     parser.add_argument("--bootstrap-experiments", type=int, default=500)
     parser.add_argument("--power-experiments", type=int, default=1000)

@@ -77,7 +77,7 @@ def peak_rss_mb() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--docs", type=int, default=20000, help="side-by-side corpus size")
     parser.add_argument("--scale", type=int, help="run datacheck alone on this many docs")
     parser.add_argument("--seed", type=int, default=0)

@@ -55,7 +55,7 @@ class Result:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument("--model", type=Path, help="local model directory (default: a tiny Qwen2)")
     p.add_argument("--limit", type=int, default=200)
     p.add_argument("--max-new-tokens", type=int, default=256)

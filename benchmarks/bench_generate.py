@@ -175,7 +175,7 @@ def versions() -> dict[str, str]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
     p.add_argument("--prompts", type=int, default=64)
     p.add_argument("--prompts-from", choices=("synthetic", "gsm8k"), default="synthetic",

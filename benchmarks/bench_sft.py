@@ -172,7 +172,7 @@ def run_variant(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     parser.add_argument("--steps", type=int, default=None, help="optimiser steps per variant")
     parser.add_argument("--warmup", type=int, default=None, help="untimed steps first")
     parser.add_argument("--variants", default=",".join(VARIANTS))

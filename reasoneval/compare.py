@@ -18,8 +18,9 @@ from pathlib import Path
 
 from reasoneval.artifacts import read_jsonl
 from reasoneval.errors import InputError, finite_float, non_negative_float, positive_int
-from reasoneval.manifest import check_run_dir
+from reasoneval.manifest import check_run_files
 from reasoneval.multiseed import TESTS, GroupComparison, compare_groups
+from reasoneval.records import ORIGINAL, in_variant
 
 __all__ = [
     "Comparison",
@@ -32,7 +33,6 @@ __all__ = [
 
 DEFAULT_MARGIN_POINTS = 2.0
 DEFAULT_N_BOOT = 10_000
-ORIGINAL = "original"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,29 +73,29 @@ def compare_results(
 
 
 def load_run_results(
-    path: Path, *, id_field: str = "id", variant: str = ORIGINAL
+    path: Path, *, id_field: str = "id", variant: str = ORIGINAL, verify: bool = True
 ) -> dict[str, list[bool]]:
     """id -> correctness of its samples in sample order, from a run directory or a samples file.
 
     Only rows of ``variant`` count: "original" (the default; rows without a variant field are
     originals, as `reasoneval score` writes them), one variant ("format-json") or a whole family
-    ("format"), never the mix that made the defect of issue 13.
+    ("format"), never the mix that made the defect of issue 13. A run directory, or a run's
+    samples.jsonl, must agree with its manifest (``verify=False``: the run writing it reads it).
     """
     path = Path(path)
     if path.is_dir():
-        check_run_dir(path)
+        check_run_files(path)  # every file of the set, not only samples.jsonl (issue 26)
         path = path / "samples.jsonl"
         if not path.is_file():
             raise InputError(f"{path.parent}: a run directory needs samples.jsonl")
+    elif path.name == "samples.jsonl" and verify:
+        # a run's samples named directly: the same check (not for the run that is writing it)
+        check_run_files(path.parent)
     rows = read_jsonl(path)
     if not rows:
         raise InputError(f"{path}: no rows")
 
-    def wanted(row: Mapping[str, object]) -> bool:
-        name = str(row.get("variant", ORIGINAL))
-        return name == variant or name.startswith(f"{variant}-")
-
-    kept = [(i, r) for i, r in enumerate(rows, 1) if wanted(r)]
+    kept = [(i, r) for i, r in enumerate(rows, 1) if in_variant(r, variant)]
     results: dict[str, list[bool]] = {}
     spelled: dict[str, object] = {}  # id text -> the first JSON value that spelled it
     # stable: a file without sample_index keeps its file order

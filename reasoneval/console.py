@@ -44,11 +44,21 @@ class _StderrHandler(logging.Handler):
         print(self.format(record), file=sys.stderr, flush=True)
 
 
+_VERBOSE = {"engines": False}  # set by setup_logging; read when an engine starts
+
+
+def quiet_engines() -> bool:
+    """Whether an engine's start-up output goes to a file (reasoneval.backends.engine_log)."""
+    return not _VERBOSE["engines"]
+
+
 def setup_logging(verbose: bool = False) -> None:
     """reasoneval's own loggers at INFO on stderr; vLLM and transformers at WARNING unless asked.
 
-    ``--verbose`` (or VLLM_LOGGING_LEVEL set by the user) lets the engines speak too.
+    ``--verbose`` (or VLLM_LOGGING_LEVEL set by the user) lets the engines speak too, start-up
+    output included.
     """
+    _VERBOSE["engines"] = verbose
     ours = logging.getLogger("reasoneval")
     if not any(isinstance(h, _StderrHandler) for h in ours.handlers):
         handler = _StderrHandler()

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEBUG_ENV = "REASONKIT_DEBUG"  # "1": an internal error prints its traceback on stderr too
@@ -92,7 +92,16 @@ def guarded(
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit 2) instead of usage text plus the error."""
+    """argparse, but a usage error is one line (and exit 2) instead of usage text plus the error.
+
+    Abbreviations are off: argparse would take ``--max-reject-rat`` for ``--max-reject-rate``
+    without a word (issue 26), and a later option sharing the prefix would change its meaning.
+    Subparsers are built from this class, so each of them gets the default too.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(**kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT, f"{self.prog}: error: {one_line(message)} (see --help)\n")

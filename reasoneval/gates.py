@@ -139,10 +139,10 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
     """A run directory's (report.json contents, samples.jsonl path); InputError if incomplete."""
     import json
 
-    from reasoneval.manifest import check_run_dir
+    from reasoneval.manifest import check_run_files
 
     path = Path(path)
-    check_run_dir(path)
+    check_run_files(path)
     report_path, samples_path = path / "report.json", path / "samples.jsonl"
     for p in (report_path, samples_path):
         if not p.is_file():
@@ -158,11 +158,11 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
     return report, samples_path
 
 
-def original_results(samples_path: Path) -> dict[str, list[bool]]:
+def original_results(samples_path: Path, *, verify: bool = True) -> dict[str, list[bool]]:
     """id -> correctness of its original-prompt samples in sample order (variants are excluded)."""
     from reasoneval.compare import load_run_results
 
-    return load_run_results(samples_path)
+    return load_run_results(samples_path, verify=verify)
 
 
 def baseline_gate(
@@ -175,7 +175,7 @@ def baseline_gate(
 
     c = compare_results(
         original_results(baseline_samples),
-        original_results(candidate_samples),
+        original_results(candidate_samples, verify=False),  # this run's, its manifest unwritten
         margin_points=margin_points,
         seed=seed,
         n_boot=N_BOOT,

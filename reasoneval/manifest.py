@@ -13,15 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from reasoneval.artifacts import atomic_write_text
 from reasoneval.errors import InputError
 
 __all__ = ["MANIFEST", "WRITING", "begin_output", "check_manifest", "check_run_dir",
-           "finish_output"]
+           "check_run_files", "finish_output", "listed_files", "replace_run_files"]
 
 MANIFEST = "manifest.json"
 WRITING = ".writing"  # present from begin_output until finish_output: a writer is (or was) busy
@@ -66,6 +67,64 @@ def check_run_dir(out: Path) -> None:
     """InputError when a writer started in ``out`` and did not finish (a killed rerun)."""
     if (Path(out) / WRITING).exists():
         raise InputError(f"{out} is unfinished: its last run was interrupted (rerun it)")
+
+
+def listed_files(out: Path) -> list[str] | None:
+    """The file names ``out``'s manifest lists; None without a (readable) manifest."""
+    try:
+        listed = json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return sorted(listed) if isinstance(listed, dict) else None
+
+
+def check_run_files(out: Path) -> None:
+    """InputError unless run directory ``out`` is finished and each file its manifest lists is the
+    one the manifest describes.
+
+    A reader of one file (check_manifest) sees only that file; this sees the set. A baseline whose
+    report.json and samples.jsonl were replaced beside the old manifest and report.html (the
+    plugin's --reasoneval-update-baseline before issue 26) was read by `compare` without a word.
+    A directory with no manifest (written before manifests, or by hand) is read as before.
+    """
+    out = Path(out)
+    check_run_dir(out)
+    manifest = out / MANIFEST
+    if not manifest.is_file():
+        return
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        expected = {name: entry["sha256"] for name, entry in listed.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise InputError(f"{manifest} is not a readable manifest (rerun the run)") from None
+    missing = [name for name in expected if not (out / name).is_file()]
+    changed = [n for n in expected if n not in missing and _sha256(out / n) != expected[n]]
+    if missing or changed:
+        what = "; ".join(x for x in (f"missing {', '.join(missing)}" if missing else "",
+                                      f"changed {', '.join(changed)}" if changed else "") if x)
+        raise InputError(f"{out} is inconsistent with its {MANIFEST} ({what}): its files come "
+                         "from different runs (rerun it, or rewrite the whole directory)")
+
+
+def replace_run_files(src: Path, dst: Path, names: Sequence[str], writer: str) -> None:
+    """Make ``dst`` hold ``names`` copied from ``src``, as one set with its own manifest.
+
+    The manifest goes first (begin_output) and comes back last, each file is copied atomically,
+    and a file the old set listed that the new one lacks is removed, so a reader never takes the
+    old report.html, or an old manifest, for the new run's.
+    """
+    src, dst = Path(src), Path(dst)
+    old = set(listed_files(dst) or ())
+    begin_output(dst)
+    for name in names:
+        target = dst / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.copy.tmp")
+        shutil.copyfile(src / name, tmp)
+        tmp.replace(target)
+    for name in old - set(names):
+        (dst / name).unlink(missing_ok=True)
+    finish_output(dst, names, writer)
 
 
 def _owner(path: Path) -> Path | None:

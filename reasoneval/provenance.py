@@ -75,77 +75,135 @@ def describe_tokenizer(tok: Any) -> dict[str, Any]:
     }
 
 
-def resolve_backend(name: str) -> tuple[str, str]:
-    """``auto`` -> the concrete backend (the backends' own rule) and why; the name is recorded
-    and part of the cache key, the reason is logged."""
-    from reasoneval.backends import choose_backend
+def resolve_backend(
+    cfg: RunConfig, model: dict[str, Any], needed: dict[str, int]
+) -> tuple[str, str]:
+    """``auto`` -> the concrete backend for this run (reasoneval/backends/choice.py) and why; the
+    name is recorded and part of the cache key, the reason goes into the plan line."""
+    from reasoneval.backends import Workload, choose_backend
+    from reasoneval.backends.choice import model_parameters
 
-    return choose_backend(name)  # type: ignore[arg-type]
+    work = Workload(
+        prompts=len(needed),
+        completions=sum(needed.values()),
+        max_new_tokens=cfg.sampling.max_new_tokens,
+        few_shot=(cfg.few_shot or 0) > 0,
+        parameters=model_parameters(Path(model["base_model"] or model["checkpoint"])),
+    )
+    return choose_backend(cfg.backend, work)
 
 
 def _absolute(path: Path) -> str:
     return str(Path(path).resolve())
 
 
-def command_line(cfg: RunConfig) -> list[str]:
-    """The canonical command that reproduces this run (every setting explicit), with absolute
-    paths, as the model section records them, so it runs from any directory."""
-    ds, s = cfg.dataset, cfg.sampling
-    cmd = [
-        "reasoneval",
-        "run",
-        _absolute(cfg.checkpoint),
-        "--layers",
-        ",".join(cfg.layers),
-        "--dataset",
-        _absolute(Path(ds.name)) if Path(ds.name).is_file() else ds.name,
-        "--split",
-        ds.split,
-        "--backend",
-        cfg.backend,
-        "--samples",
-        str(s.n),
-        "--temperature",
-        str(s.temperature),
-        "--top-p",
-        str(s.top_p),
-        "--max-new-tokens",
-        str(s.max_new_tokens),
-        "--prompt-style",
-        cfg.prompt_style,
-        "--few-shot",
-        str(cfg.few_shot or 0),
-        "--seed",
-        str(s.seed),
-        "--out",
-        _absolute(cfg.out),
-    ]
-    if ds.data_dir is not None:
-        cmd += ["--data-dir", _absolute(ds.data_dir)]
-    if ds.limit is not None:
-        cmd += ["--limit", str(ds.limit)]
-    if cfg.baseline is not None:
-        cmd += ["--baseline", _absolute(cfg.baseline), "--margin", str(cfg.margin_points)]
-    for g in cfg.gates:
-        cmd += ["--gate", str(g)]
-    sens = cfg.sensitivity_config
-    if sens is not None:
-        cmd += [
-            "--sensitivity-families",
-            ",".join(sens.families),
-            "--sensitivity-max-variants",
-            str(sens.max_per_item),
-        ]
-        for path in sens.external_files:
-            cmd += ["--variants-file", _absolute(path)]
-    if cfg.base is not None:
-        cmd += ["--base", _absolute(cfg.base)]
-    if cfg.trust_remote_code:
-        cmd.append("--trust-remote-code")
-    if cfg.allow_pickle:
-        cmd.append("--allow-pickle")
-    if cfg.allow_style_mismatch:
-        cmd.append("--allow-style-mismatch")
+# Every `reasoneval run` option as (option, the RunConfig field it sets), in the order the
+# recorded command lists them. The command is derived from the recorded config through this
+# table alone; tests/reasoneval/test_run_record.py checks that every option of the parser and
+# every field of the config is here or in NO_OPTION, so the two cannot drift apart again (issue 26:
+# the field names, chunk size, parallel sizes and the synthetic set's seed were left out).
+OPTIONS: tuple[tuple[str, str], ...] = (
+    ("--base", "base"),
+    ("--layers", "layers"),
+    ("--dataset", "dataset.name"),
+    ("--data-dir", "dataset.data_dir"),
+    ("--split", "dataset.split"),
+    ("--limit", "dataset.limit"),
+    ("--question-field", "dataset.question_field"),
+    ("--answer-field", "dataset.answer_field"),
+    ("--id-field", "dataset.id_field"),
+    ("--data-seed", "dataset.seed"),
+    ("--backend", "backend"),
+    ("--samples", "sampling.n"),
+    ("--temperature", "sampling.temperature"),
+    ("--top-p", "sampling.top_p"),
+    ("--max-new-tokens", "sampling.max_new_tokens"),
+    ("--seed", "sampling.seed"),
+    ("--few-shot", "few_shot"),
+    ("--prompt-style", "prompt_style"),
+    ("--chunk-size", "chunk_size"),
+    ("--data-parallel-size", "parallel.data_parallel_size"),
+    ("--tensor-parallel-size", "parallel.tensor_parallel_size"),
+    ("--sensitivity-families", "sensitivity_config.families"),
+    ("--sensitivity-max-variants", "sensitivity_config.max_per_item"),
+    ("--variants-file", "sensitivity_config.external_files"),
+    ("--baseline", "baseline"),
+    ("--margin", "margin_points"),
+    ("--gate", "gates"),
+    ("--trust-remote-code", "trust_remote_code"),
+    ("--allow-pickle", "allow_pickle"),
+    ("--allow-style-mismatch", "allow_style_mismatch"),
+    ("--out", "out"),
+)
+REPEATED = {"--gate", "--variants-file"}  # one option per value; other lists are comma-joined
+# Fields that no option sets: the command reproduces a run only with these at their defaults,
+# which every run from the command line and the pipeline has.
+NO_OPTION = {
+    "sampling.stop": "the prompt format's stop strings (reasoneval.prompting)",
+    "sensitivity_config.max_per_family": "the layer's cap per family",
+    "sensitivity_config.n_boot": "the layer's bootstrap size",
+    "sensitivity_config.top_fragile": "how many fragile items the report lists",
+}
+UNRECORDED = {"sensitivity_config.numeric_variants"}  # a function (a test hook), not data
+
+
+def _plain(value: Any, path: str = "") -> Any:
+    from dataclasses import fields, is_dataclass
+
+    from reasoneval.gates import Gate
+
+    if isinstance(value, Gate):
+        return str(value)  # the --gate text that parses back to it
+    if is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in fields(value):
+            name = f"{path}.{f.name}" if path else f.name
+            if name not in UNRECORDED:
+                out[f.name] = _plain(getattr(value, f.name), name)
+        return out
+    if isinstance(value, Path):
+        return _absolute(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v, path) for v in value]
+    return value
+
+
+def config_record(cfg: RunConfig) -> dict[str, Any]:
+    """The resolved RunConfig as JSON, with absolute paths: what report.json records as
+    ``config``, and what :func:`command_line` turns back into a command."""
+    record: dict[str, Any] = _plain(cfg)
+    name = record["dataset"]["name"]
+    if Path(name).is_file():  # a JSONL file, not the name of a built-in set
+        record["dataset"]["name"] = _absolute(Path(name))
+    return record
+
+
+def _lookup(record: dict[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        if value is None:
+            return None  # e.g. no sensitivity_config: its options do not apply
+        value = value[part]
+    return value
+
+
+def command_line(record: dict[str, Any]) -> list[str]:
+    """The command that reproduces a run, derived from its :func:`config_record`: every option
+    explicit, paths absolute (as the model section records them), so it runs from anywhere."""
+    cmd = ["reasoneval", "run", str(record["checkpoint"])]
+    for option, path in OPTIONS:
+        value = _lookup(record, path)
+        if value is None or value is False:
+            continue
+        if value is True:
+            cmd.append(option)
+        elif isinstance(value, list) and option in REPEATED:
+            for item in value:
+                cmd += [option, str(item)]
+        elif isinstance(value, list):
+            cmd += [option, ",".join(map(str, value))]
+        else:
+            cmd += [option, str(value)]
     return cmd
 
 

@@ -21,6 +21,7 @@ import pytest
 
 REPORT_FILE = "report.json"
 SAMPLES_FILE = "samples.jsonl"
+RUN_FILES = (SAMPLES_FILE, REPORT_FILE, "report.html")  # a run's results, as reasoneval.run writes
 PATH_OPTIONS = ("--reasoneval-report", "--reasoneval-baseline")
 
 
@@ -238,19 +239,31 @@ def reasoneval_report(request: pytest.FixtureRequest) -> RunReport | RunGroup:
 
 
 def _write_baseline(report: RunReport, target: Path) -> None:
-    """Copy report.json (and samples.jsonl for a directory target), each file atomically."""
-    files = {REPORT_FILE: report.dir / REPORT_FILE}
-    if target.suffix == ".json":
-        files, target_dir = {target.name: report.dir / REPORT_FILE}, target.parent
-    else:
-        target_dir = target
-        if report.samples_path is not None:
-            files[SAMPLES_FILE] = report.samples_path
-    target_dir.mkdir(parents=True, exist_ok=True)
-    for name, src in files.items():
-        tmp = target_dir / f".{name}.tmp"
-        shutil.copyfile(src, tmp)
-        tmp.replace(target_dir / name)
+    """Make the baseline the report's run, as one consistent set of files (issue 26).
+
+    A directory target (or a .json inside a directory with a manifest) gets every result file of
+    the run (samples.jsonl, report.json, report.html: the ones its manifest lists) and a new
+    manifest; replacing only report.json and samples.jsonl left the old manifest and the old
+    model's report.html beside them. A lone .json target gets the report.json alone.
+    """
+    from reasoneval.errors import InputError
+    from reasoneval.manifest import MANIFEST, check_run_files, listed_files, replace_run_files
+
+    if target.suffix == ".json" and not (target.parent / MANIFEST).is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(report.dir / REPORT_FILE, tmp)
+        tmp.replace(target)
+        return
+    target_dir = target.parent if target.suffix == ".json" else target
+    try:
+        check_run_files(report.dir)  # never spread a half-written or mixed run
+    except InputError as exc:
+        raise pytest.UsageError(f"--reasoneval-update-baseline: {exc}") from None
+    names = listed_files(report.dir) or [
+        name for name in RUN_FILES if (report.dir / name).is_file()
+    ]
+    replace_run_files(report.dir, target_dir, names, writer="reasoneval-update-baseline")
 
 
 @pytest.fixture

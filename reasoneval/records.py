@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+ORIGINAL = "original"  # the variant name of an unperturbed prompt in samples.jsonl
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +49,12 @@ class ScoredSample:
     strategy: str | None
     correct: bool
     marker: str | None = None  # the answer marker extraction used ("####", "the_answer_is"...)
+
+
+def in_variant(row: Mapping[str, object], variant: str) -> bool:
+    """Whether a samples.jsonl row belongs to ``variant``: "original" (a row without a variant
+    field is one, as `reasoneval score` writes them), one variant ("format-json") or a family
+    ("format"). `compare` and `score` select rows by it, so a run's sensitivity variants never
+    mix into the accuracy of its original prompts (issues 13 and 26)."""
+    name = str(row.get("variant", ORIGINAL))
+    return name == variant or name.startswith(f"{variant}-")

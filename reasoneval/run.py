@@ -8,7 +8,6 @@ scored samples into metrics -> samples.jsonl, report.json, report.html -> gates 
 from __future__ import annotations
 
 import hashlib
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -41,10 +40,10 @@ from reasoneval.sharding import is_main_process, load_sharded, open_cache
 if TYPE_CHECKING:
     from reasoneval.answers import Extraction
 
-log = logging.getLogger(__name__)
 ORIGINAL = "original"
 CACHE_FILE = "cache/generations.jsonl"
 RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not part of the result
+ENGINE_LOG = "engine.log"  # what vLLM's processes print, kept off the console
 
 
 def prompt_hash(prompt: str) -> str:
@@ -79,23 +78,29 @@ def _generate(
     if not missing:
         return stats
     from reasoneval.backends import load_backend
+    from reasoneval.backends.engine_log import engine_output_to
 
     # vLLM's own per-request bars: on a terminal only, never into a piped log.
     bars: dict[str, Any] = {"use_tqdm": sys.stderr.isatty()} if cfg.backend == "vllm" else {}
-    backend = load_sharded(  # one replica per launched process: reasoneval/sharding.py
-        cfg.backend,
-        cfg.parallel,
-        lambda **engine: load_backend(
+    # vLLM's start-up prints ~20 lines past its logger (issue 26): they go to a file instead.
+    engine_log = cfg.out / ENGINE_LOG if cfg.backend == "vllm" and console.quiet_engines() else None
+    if engine_log is not None:
+        console.say(f"starting the vLLM engine; its output goes to {engine_log}")
+    with engine_output_to(engine_log):
+        backend = load_sharded(  # one replica per launched process: reasoneval/sharding.py
             cfg.backend,
-            str(cfg.checkpoint),
-            seed=cfg.sampling.seed,
-            trust_remote_code=cfg.trust_remote_code,
-            allow_pickle=cfg.allow_pickle,
-            base=None if cfg.base is None else str(cfg.base),
-            **engine,
-            **bars,
-        ),
-    )
+            cfg.parallel,
+            lambda **engine: load_backend(
+                cfg.backend,
+                str(cfg.checkpoint),
+                seed=cfg.sampling.seed,
+                trust_remote_code=cfg.trust_remote_code,
+                allow_pickle=cfg.allow_pickle,
+                base=None if cfg.base is None else str(cfg.base),
+                **engine,
+                **bars,
+            ),
+        )
     chunk_size = cfg.chunk_size or (512 if cfg.backend == "vllm" else 64)
     bar = tqdm(
         total=len(needed),
@@ -120,7 +125,8 @@ def _generate(
                 bar.update(len(chunk))
     finally:
         bar.close()
-        backend.close()
+        with engine_output_to(engine_log):  # the shutdown's warnings too
+            backend.close()
     return stats
 
 
@@ -211,8 +217,6 @@ def execute(cfg: RunConfig) -> int:
     style, renderer, style_reason = resolve_prompt_style(cfg, model, tokenizer, baseline)
     cfg = replace(cfg, prompt_style=style, few_shot=renderer.n_shots,
                   sampling=replace(cfg.sampling, stop=stop_strings(style)))  # fmt: skip
-    backend_name, backend_reason = provenance.resolve_backend(cfg.backend)
-    log.info("backend %s (%s)", backend_name, backend_reason)
     ctx = RunContext(
         tokenizer, cfg.sampling.seed, cfg.sampling.n, "few-shot" if cfg.few_shot else "zero-shot",
         renderer=renderer, answer_marker=SPECS[style].marker,
@@ -224,13 +228,16 @@ def execute(cfg: RunConfig) -> int:
     by_layer = {layer.name: layer.requests(problems, ctx) for layer in layers}
     requests = [r for layer_requests in by_layer.values() for r in layer_requests]
     needed = _unique_prompts(requests, cfg.sampling.n)
+    # `auto` weighs the run's size: reasoneval/backends/choice.py
+    backend_name, backend_reason = provenance.resolve_backend(cfg, model, needed)
     identity = f"{backend_name}:{model['fingerprint']}:{style}"  # the style is part of the key
     cache = open_cache(cfg.out / CACHE_FILE)  # only the main process writes it
     if is_main_process():
         cached = sum(
             cache_key(identity, p, replace(cfg.sampling, n=n)) in cache for p, n in needed.items()
         )
-        console.say(console.generation_plan(by_layer, needed, cached, style=f"{style} ({style_reason})"))
+        plan = console.generation_plan(by_layer, needed, cached, style=f"{style} ({style_reason})")
+        console.say(f"{plan}; backend {backend_name} ({backend_reason})")
     gen_started = time.time()
     gen_stats = _generate(replace(cfg, backend=backend_name), needed, identity, cache)  # type: ignore[arg-type]
     gen_seconds = time.time() - gen_started
@@ -291,9 +298,11 @@ def _report(
     results: Sequence[LayerResult],
 ) -> dict[str, Any]:
     ds = cfg.dataset
+    config = provenance.config_record(replace(cfg, backend=backend_name))  # type: ignore[arg-type]
     return {
         "schema_version": SCHEMA_VERSION,
-        "command": provenance.command_line(cfg),
+        "config": config,  # the resolved settings; the command is derived from them
+        "command": provenance.command_line(config),
         "model": model,
         "tokenizer": provenance.describe_tokenizer(tokenizer),
         "backend": backend_name,

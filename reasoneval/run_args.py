@@ -45,6 +45,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data-dir", type=Path, help="local GSM8K copy (default: $GSM8K_DIR, else the hub)"
     )
     p.add_argument("--split", default="test")
+    p.add_argument(
+        "--data-seed", type=int, default=0,
+        help="seed of the synthetic set (default 0: the one `datacheck clean synthetic` writes)",
+    )
     p.add_argument("--limit", type=positive_int, help="evaluate the first N problems")
     p.add_argument("--question-field", default="question")
     p.add_argument("--answer-field", default="answer")
@@ -145,6 +149,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             args.question_field,
             args.answer_field,
             args.id_field,
+            args.data_seed,
         ),
         backend=args.backend,
         sampling=SamplingConfig(

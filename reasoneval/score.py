@@ -12,6 +12,7 @@ from typing import Any
 from reasoneval.answers import PercentMode, parse_gold, score_response
 from reasoneval.artifacts import check_out_file, read_jsonl, write_jsonl_atomic
 from reasoneval.errors import InputError
+from reasoneval.records import ORIGINAL, in_variant
 from reasoneval.stats import wilson_interval
 
 __all__ = ["ScoreSummary", "score_rows"]
@@ -29,12 +30,26 @@ class ScoreSummary:
     strict: int  # answers found by an explicit final-answer marker
     flexible: int  # answers found only as the last number
     unscorable: int = 0  # rows whose gold has no numeric answer: kept, not counted in n
+    variant: str = ORIGINAL  # the prompt variant (or family) counted; "all" counts every row
+    other_variants: int = 0  # rows of other variants: scored in the output, not counted here
+    variants_seen: bool = False  # the file names prompt variants (a `reasoneval run`'s samples)
+
+    def scope(self) -> str:
+        """What the figures count, when the file holds more than one kind of prompt."""
+        if self.other_variants:
+            return (f"counted: the {self.n} {self.variant!r}-prompt rows; {self.other_variants} "
+                    "rows of other prompt variants are scored in --out but not counted here "
+                    "(--variant all counts every row)")
+        if self.variant == "all" and self.variants_seen:
+            return f"counted: all {self.n} rows, prompt variants included (--variant all)"
+        return ""
 
     def text(self) -> str:
         skipped = (f"\nunscorable rows {self.unscorable} (gold has no numeric answer; "
                    "see each row's 'unscorable')" if self.unscorable else "")
+        scope = f"{self.scope()}\n" if self.scope() else ""
         return (
-            f"accuracy {100 * self.accuracy:.2f}% ({self.correct}/{self.n}), "
+            f"{scope}accuracy {100 * self.accuracy:.2f}% ({self.correct}/{self.n}), "
             f"95% Wilson CI [{100 * self.ci_low:.2f}, {100 * self.ci_high:.2f}]\n"
             f"invalid answers {100 * self.invalid_rate:.2f}% ({self.invalid}/{self.n}); "
             f"extracted by marker {self.strict}, by last number {self.flexible}{skipped}"
@@ -61,8 +76,15 @@ def score_rows(
     think: bool = False,
     percent: PercentMode = "number",
     strict_gold: bool = False,
+    variant: str = ORIGINAL,
 ) -> tuple[list[dict[str, Any]], ScoreSummary]:
-    """Each row plus ``extracted``, ``strategy`` and ``correct``; and the summary over all rows.
+    """Each row plus ``extracted``, ``strategy`` and ``correct``; and the summary over the rows of
+    ``variant``.
+
+    A run's samples.jsonl holds the sensitivity layer's prompt variants beside the originals;
+    counting them all gave 68.67% for a model whose run reported 89.6% (issue 26). So only rows
+    of ``variant`` (reasoneval.records.in_variant; "all": every row) count, as in `compare`;
+    every row is still scored and written.
 
     With ``id_field`` the row also gets ``id`` (its value as a string), which `compare` matches on.
     A row whose gold has no numeric answer is kept with ``correct: null`` and its reason in
@@ -70,8 +92,10 @@ def score_rows(
     ``think``: the responses continue a prompt that opened ``<think>`` (see extract_answer).
     """
     scored: list[dict[str, Any]] = []
-    correct = invalid = strict = unscorable = 0
+    correct = invalid = strict = unscorable = others = 0
     for index, row in enumerate(rows, 1):
+        counted = variant == "all" or in_variant(row, variant)
+        others += not counted
         response = _field(row, response_field, index, nullable=True)
         gold_text = _field(row, gold_field, index)
         gold = parse_gold(gold_text)
@@ -81,7 +105,7 @@ def score_rows(
                 raise InputError(f"row {index}: {reason}")
             scored.append({**row, "extracted": None, "strategy": None, "correct": None,
                            "unscorable": reason})
-            unscorable += 1
+            unscorable += counted
             continue
         out = dict(row)
         if id_field is not None:
@@ -94,11 +118,15 @@ def score_rows(
         out["strategy"] = extraction.strategy if extraction else None
         out["correct"] = is_correct
         scored.append(out)
-        correct += is_correct
-        invalid += extraction is None
-        strict += extraction is not None and extraction.strategy == "strict"
-    n = len(scored) - unscorable
+        if counted:
+            correct += is_correct
+            invalid += extraction is None
+            strict += extraction is not None and extraction.strategy == "strict"
+    n = len(scored) - others - unscorable
     if n == 0:
+        if others:
+            raise InputError(f"no {variant!r} rows among {len(scored)} (--variant names a prompt "
+                             "variant or family, or all)")
         raise InputError("no rows to score" if not unscorable else
                          f"no scorable rows: each of the {unscorable} golds has no numeric answer")
     lo, hi = wilson_interval(correct, n)
@@ -113,6 +141,9 @@ def score_rows(
         strict=strict,
         flexible=n - invalid - strict,
         unscorable=unscorable,
+        variant=variant,
+        other_variants=others,
+        variants_seen=any("variant" in row for row in rows),
     )
     return scored, summary
 
@@ -147,6 +178,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how '33.5%%' compares with a gold: as 33.5 (GSM8K's convention), as 0.335, or either",
     )
     parser.add_argument(
+        "--variant", default=ORIGINAL,
+        help="count the rows of this prompt variant or family (default original: a run's "
+        "sensitivity variants are left out, as in `compare`), or all",
+    )
+    parser.add_argument(
         "--strict", action="store_true",
         help="exit 2 on a gold with no numeric answer (default: that row is unscorable)",
     )
@@ -175,6 +211,8 @@ def _traces(scored: list[dict[str, Any]], args: argparse.Namespace) -> dict[str,
     for index, row in enumerate(scored):
         if row["correct"] is None:
             continue  # unscorable: no gold to judge the trace against
+        if args.variant != "all" and not in_variant(row, args.variant):
+            continue  # as the accuracy: only the counted rows
         item_id = str(row.get("id", index))
         question = str(row.get(args.question_field) or "") if args.question_field else ""
         gold_text = str(row[args.gold_field])
@@ -211,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
     scored, summary = score_rows(
         rows, response_field=args.response_field, gold_field=args.gold_field,
         id_field=args.id_field, think=args.think, percent=args.percent, strict_gold=args.strict,
+        variant=args.variant,
     )
     traces = _traces(scored, args) if "traces" in layers else None
     write_jsonl_atomic(args.out, scored)

@@ -26,7 +26,7 @@ from reasoneval.errors import EXIT_CODES_HELP, OneLineParser
 from scripts import recipe
 from scripts.config_overlay import UsageError, check_seeds, guarded_cli, load_dataclass
 from scripts.recipe import REPO_ROOT, PipelineConfig
-from scripts.stages import Stage, StageRunner
+from scripts.stages import Stage, StageRunner, typed_config
 
 CONFIG_DIR = REPO_ROOT / "configs" / "pipeline"
 EXIT_OK, EXIT_GATE = 0, 1
@@ -83,22 +83,26 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
     runner = StageRunner(total=2 + 2 * len(cfg.seeds) + len(splits) * (1 + 2 * len(cfg.seeds)))
     from datacheck.synthetic import SCHEMA_VERSION as TASK_VERSION
 
+    # The task's generator is code, not a setting: its schema version stands for it.
     data = runner.run(Stage("datacheck clean synthetic", out / "data",
-                            {"data_seed": cfg.data_seed, "task_version": TASK_VERSION}),
+                            typed_config(*recipe.clean_configs(cfg), out=out / "data", task_version=TASK_VERSION)),
                       partial(recipe.clean_data, cfg, out / "data"))  # fmt: skip
     _check_leaks(cfg, data)
     parts = runner.run(Stage("split train rows: SFT | GRPO prompts", out / "train_split",
                              {"rl_share": cfg.rl_share}, (data,)),
                        partial(recipe.split_train, cfg, data / "kept" / "train.jsonl", out / "train_split"))  # fmt: skip
     sft_rows, rl_rows = parts / "sft.jsonl", parts / "rl.jsonl"
+    threads = {"torch_threads": cfg.torch_threads}  # set outside the typed configs, changes sums
     trained: dict[int, tuple[Path, Path]] = {}
     for seed in cfg.seeds:
         sft_dir, grpo_dir = recipe.train_dir(out, seed, "sft"), recipe.train_dir(out, seed, "grpo")
         runner.run(Stage(f"QLoRA SFT (seed {seed})", sft_dir,
-                         {"seed": seed, **cfg.stage_dict(*recipe.SFT_FIELDS)}, (parts, base / "base.json")),
+                         typed_config(recipe.sft_config(cfg, seed, base, sft_rows, sft_dir), out=sft_dir, **threads),
+                         (parts, base / "base.json")),
                    partial(recipe.sft, cfg, seed, base, sft_rows, sft_dir))  # fmt: skip
         runner.run(Stage(f"QLoRA GRPO (seed {seed})", grpo_dir,
-                         {"seed": seed, **cfg.stage_dict(*recipe.GRPO_FIELDS)}, (sft_dir,)),
+                         typed_config(recipe.grpo_config(cfg, seed, base, sft_dir, rl_rows, grpo_dir), out=grpo_dir,
+                                      **threads), (sft_dir,)),
                    partial(recipe.grpo, cfg, seed, base, sft_dir, rl_rows, grpo_dir))  # fmt: skip
         trained[seed] = (sft_dir, grpo_dir)
     evals: dict[str, Path] = {}
@@ -109,11 +113,11 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
     for split in splits:
         # The first split gets every layer; the others accuracy alone (the demo's time budget).
         layers = cfg.layers if split == splits[0] else "accuracy"
-        eval_config = {**cfg.stage_dict(*recipe.EVAL_FIELDS), "split": split, "layers": layers}
         for kind, seed, model, inputs in models:
             name = recipe.eval_name(kind, seed, split)
             target = out / "eval" / name
-            runner.run(Stage(f"reasoneval run: {name}", target, eval_config, inputs, keep_partial=("cache",)),
+            config = typed_config(recipe.eval_config(cfg, model, target, None, split, layers), out=target, **threads)
+            runner.run(Stage(f"reasoneval run: {name}", target, config, inputs, keep_partial=("cache",)),
                        partial(recipe.evaluate, cfg, model, target, split=split, layers_text=layers))  # fmt: skip
             evals[name] = target
     runner.seconds["total"] = round(sum(runner.seconds.values()), 1)

@@ -7,11 +7,17 @@ Nothing here goes through a command line.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datacheck.clean import CleanConfig
+    from datacheck.loading import SourceSpec
+    from reasoneval.run_config import RunConfig
+    from train.grpo import GRPORunConfig
+    from train.sft import SFTRunConfig
 
 from reasoneval.artifacts import atomic_write_text
 
@@ -80,10 +86,6 @@ class PipelineConfig:
     margin: float = 5.0  # points
     reward_tolerance: float = 0.15  # GRPO's mean accuracy reward vs the baseline run's
 
-    def stage_dict(self, *names: str) -> dict[str, Any]:
-        values = dataclasses.asdict(self)
-        return {n: values[n] for n in names}
-
 
 def train_dir(out: Path, seed: int, kind: str) -> Path:
     """Where a run keeps one seed's ``sft`` or ``grpo`` adapter."""
@@ -107,14 +109,18 @@ def eval_splits(cfg: PipelineConfig) -> list[str]:
     return splits
 
 
-SFT_FIELDS = ("sft_steps", "sft_lr", "sft_batch", "sft_eval_every", "sft_eval_fraction",
-              "lora_r", "lora_alpha")  # fmt: skip
-GRPO_FIELDS = ("grpo_steps", "grpo_lr", "grpo_generations", "grpo_prompts_per_step",
-               "grpo_max_completion_length", "grpo_temperature", "grpo_min_p", "grpo_lr_scheduler",
-               "grpo_loss_type", "grpo_scale_rewards", "grpo_load_in_4bit", "grpo_format_weight",
-               "grpo_accuracy_weight", "lora_r", "lora_alpha")  # fmt: skip
-EVAL_FIELDS = ("eval_limit", "max_new_tokens", "layers", "sensitivity_families",
-               "sensitivity_max_variants", "backend", "data_seed")  # fmt: skip
+# Each stage below is a builder of the typed config the working package takes, and a runner
+# that hands it over. The resume fingerprint of a stage is that config, read field by field
+# (scripts.stages.typed_config), so no setting can be left out of it (issue 26).
+
+
+def clean_configs(cfg: PipelineConfig) -> tuple[SourceSpec, CleanConfig]:
+    from datacheck.clean import CleanConfig
+    from datacheck.contamination import TEMPLATED_RULES
+    from datacheck.loading import SourceSpec
+
+    # As `datacheck clean synthetic`: the task's test split shares templates with train by design.
+    return SourceSpec("synthetic", seed=cfg.data_seed), CleanConfig(contamination_rules=TEMPLATED_RULES)
 
 
 def split_train(cfg: PipelineConfig, kept: Path, out: Path) -> None:
@@ -150,13 +156,9 @@ def leaked_shares(data_dir: Path) -> dict[str, float]:
 
 def clean_data(cfg: PipelineConfig, out: Path) -> Path:
     """``datacheck clean synthetic``: generate the task, check it, write kept/rejected rows."""
-    from datacheck.clean import CleanConfig
-    from datacheck.contamination import TEMPLATED_RULES
-    from datacheck.loading import SourceSpec
     from datacheck.report import clean_to_dir
 
-    config = CleanConfig(contamination_rules=TEMPLATED_RULES)  # as `datacheck clean synthetic`
-    clean_to_dir(SourceSpec("synthetic", seed=cfg.data_seed), config, out)
+    clean_to_dir(*clean_configs(cfg), out)
     return out / "kept" / "train.jsonl"
 
 
@@ -169,24 +171,31 @@ def _train_common(cfg: PipelineConfig, seed: int, model: Path, train_file: Path,
     }  # fmt: skip
 
 
-def sft(cfg: PipelineConfig, seed: int, base: Path, train_file: Path, out: Path) -> None:
-    from train.sft import SFTRunConfig, main
+def sft_config(cfg: PipelineConfig, seed: int, base: Path, train_file: Path, out: Path) -> SFTRunConfig:
+    from train.sft import SFTRunConfig
 
-    main(SFTRunConfig(
+    return SFTRunConfig(
         **_train_common(cfg, seed, base, train_file, out), learning_rate=cfg.sft_lr,
         lr_scheduler_type="linear", max_steps=cfg.sft_steps, warmup_steps=0.05,
         per_device_train_batch_size=cfg.sft_batch, eval_fraction=cfg.sft_eval_fraction,
         eval_steps=cfg.sft_eval_every, save_steps=cfg.sft_eval_every,
         per_device_eval_batch_size=64, load_best_model_at_end=True, max_length=256,
         logging_steps=cfg.sft_eval_every,
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
-def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, train_file: Path, out: Path) -> None:
+def sft(cfg: PipelineConfig, seed: int, base: Path, train_file: Path, out: Path) -> None:
+    from train.sft import main
+
+    main(sft_config(cfg, seed, base, train_file, out))
+
+
+def grpo_config(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, train_file: Path,
+                out: Path) -> GRPORunConfig:  # fmt: skip
     """GRPO on the SFT model, or on the base itself when ``sft_adapter`` is None."""
-    from train.grpo import GRPORunConfig, main
+    from train.grpo import GRPORunConfig
 
-    main(GRPORunConfig(
+    return GRPORunConfig(
         **{**_train_common(cfg, seed, base, train_file, out), "load_in_4bit": cfg.grpo_load_in_4bit},
         adapter_path=str(sft_adapter) if sft_adapter else None,
         learning_rate=cfg.grpo_lr, lr_scheduler_type=cfg.grpo_lr_scheduler, max_steps=cfg.grpo_steps,
@@ -196,32 +205,44 @@ def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, t
         max_completion_length=cfg.grpo_max_completion_length, save_steps=cfg.grpo_steps,
         accuracy_weight=cfg.grpo_accuracy_weight, format_weight=cfg.grpo_format_weight,
         use_vllm="off", logging_steps=5, log_samples_per_step=2,
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
-def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path | None = None,
-             split: str = "test", layers_text: str | None = None) -> None:  # fmt: skip
+def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, train_file: Path, out: Path) -> None:
+    from train.grpo import main
+
+    main(grpo_config(cfg, seed, base, sft_adapter, train_file, out))
+
+
+def eval_config(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path | None = None,
+                split: str = "test", layers_text: str | None = None) -> RunConfig:  # fmt: skip
     """``reasoneval run --layers ...`` on a held-out split of the task (or ``test_file``, a JSONL
     file in GSM8K layout); greedy, so no seed matters."""
     from reasoneval.backends.base import SamplingConfig
     from reasoneval.datasets import DatasetSpec
     from reasoneval.layers import parse_layers
     from reasoneval.layers.sensitivity import SensitivityConfig
-    from reasoneval.run import execute
     from reasoneval.run_config import RunConfig
     from reasoneval.variants import parse_families
 
     layers = parse_layers(layers_text or cfg.layers)
     sensitivity = SensitivityConfig(families=parse_families(cfg.sensitivity_families),
                                     max_per_item=cfg.sensitivity_max_variants)  # fmt: skip
-    code = execute(RunConfig(
+    return RunConfig(
         checkpoint=checkpoint, out=out, layers=layers,
         dataset=DatasetSpec("synthetic", split, None, cfg.eval_limit, seed=cfg.data_seed)
         if test_file is None else DatasetSpec(str(test_file), "test", None, cfg.eval_limit),
         backend=cfg.backend,  # type: ignore[arg-type]
         sampling=SamplingConfig(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=0),
         sensitivity_config=sensitivity if "sensitivity" in layers else None,
-    ))  # fmt: skip
+    )  # fmt: skip
+
+
+def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path | None = None,
+             split: str = "test", layers_text: str | None = None) -> None:  # fmt: skip
+    from reasoneval.run import execute
+
+    code = execute(eval_config(cfg, checkpoint, out, test_file, split, layers_text))
     if code != 0:
         raise RuntimeError(f"reasoneval run on {checkpoint} exited {code}")
 

@@ -9,6 +9,7 @@ generation cache, since ``reasoneval run`` resumes from it and keys it by model 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -32,6 +33,40 @@ class Stage:
     config: Mapping[str, Any]  # the resolved settings, JSON-serialisable
     inputs: Sequence[Path] = ()  # upstream stage directories (their fingerprints) or files (sha256)
     keep_partial: tuple[str, ...] = field(default=())  # entries kept on a redo (a resume cache)
+
+
+def _plain(value: Any, out: Path) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name), out) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, out) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v, out) for v in value)
+    if isinstance(value, tuple | list):
+        return [_plain(v, out) for v in value]
+    if callable(value):  # a hook such as a variant generator: its name is its identity
+        return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', repr(value))}"
+    if isinstance(value, Path) or (isinstance(value, str) and value.startswith("/")):
+        path = Path(value).resolve()
+        # The stage's own directory is named relative to itself; any other path is something the
+        # stage reads, whose identity its inputs carry (a file's sha256, a stage's fingerprint).
+        return f"$out/{path.relative_to(out).as_posix()}" if path.is_relative_to(out) else "$input"
+    return value
+
+
+def typed_config(*configs: Any, out: Path, **extra: Any) -> dict[str, Any]:
+    """A stage's fingerprint config: every field of the typed configs the stage hands to the
+    package doing the work (``SFTRunConfig``, ``GRPORunConfig``, ``RunConfig``...), read off the
+    objects themselves, plus ``extra`` settings applied outside them (the torch thread count).
+
+    Hand-kept lists of fields once left settings out, and a changed setting kept a stale adapter
+    (issue 26). Paths are not settings: the stage's own directory ``out`` is written relative to
+    itself (a moved run directory keeps its stages), and the files it reads are identified by
+    content through the stage's inputs (two study arms whose cleaning kept the same rows, in two
+    files, share one training).
+    """
+    out = Path(out).resolve()
+    return {**{type(c).__name__: _plain(c, out) for c in configs}, **extra}
 
 
 def _identity(path: Path) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 from scripts import recipe
 from scripts.recipe import PipelineConfig
-from scripts.stages import Stage, run_stage
+from scripts.stages import Stage, run_stage, typed_config
 
 
 @dataclass(frozen=True)
@@ -61,18 +61,19 @@ def run_chain(chain: Chain, cfg: PipelineConfig, base: Path, test_file: Path | N
     previous: Path = base / "base.json"
     adapter: Path | None = None
     data_inputs = (chain.train_file,) if chain.train_file else ()
-    eval_config = {**cfg.stage_dict(*recipe.EVAL_FIELDS), "test_file": str(test_file)}
+    threads = {"torch_threads": cfg.torch_threads}
     eval_inputs: tuple[Path, ...] = (test_file,) if test_file else ()
     evals = {}
     for step in chain.steps or ("base",):  # a chain without training evaluates the base
         if step != "base":
             target = root / step
             assert chain.train_file is not None
-            fields = recipe.SFT_FIELDS if step == "sft" else recipe.GRPO_FIELDS
+            typed = (recipe.sft_config(cfg, chain.seed, base, chain.train_file, target) if step == "sft"
+                     else recipe.grpo_config(cfg, chain.seed, base, adapter, chain.train_file, target))  # fmt: skip
             work = (partial(recipe.sft, cfg, chain.seed, base, chain.train_file, target) if step == "sft"
                     else partial(recipe.grpo, cfg, chain.seed, base, adapter, chain.train_file, target))  # fmt: skip
             stage = Stage(f"{step} {chain.key} seed {chain.seed}", target,
-                          {"seed": chain.seed, **cfg.stage_dict(*fields)}, (*data_inputs, previous))  # fmt: skip
+                          typed_config(typed, out=target, **threads), (*data_inputs, previous))  # fmt: skip
             seconds, resumed = run_stage(stage, work)
             recorded += seconds
             if not resumed:
@@ -80,6 +81,7 @@ def run_chain(chain: Chain, cfg: PipelineConfig, base: Path, test_file: Path | N
             previous = adapter = target
         model = adapter or base
         target = chain.eval_dir(out, step)
+        eval_config = typed_config(recipe.eval_config(cfg, model, target, test_file), out=target, **threads)
         stage = Stage(f"eval {chain.key} seed {chain.seed} {step}", target, eval_config,
                       (previous, *eval_inputs), keep_partial=("cache",))  # fmt: skip
         seconds, resumed = run_stage(stage, partial(recipe.evaluate, cfg, model, target, test_file))

@@ -82,7 +82,8 @@ def make_config_parser(config_cls: type[C], prog: str) -> Any:
     dataclass_types: list[Any] = [config_cls]
     from reasoneval.errors import EXIT_CODES_HELP, EXIT_INPUT, one_line
 
-    parser = TrlParser(dataclass_types, prog=prog, epilog=EXIT_CODES_HELP)
+    # allow_abbrev: no silent prefix matches (`--max_step` for `--max_steps`), as in every CLI here.
+    parser = TrlParser(dataclass_types, prog=prog, epilog=EXIT_CODES_HELP, allow_abbrev=False)
 
     def error(message: str) -> Any:  # one line, exit 2: the contract's usage error
         parser.exit(EXIT_INPUT, f"{prog}: error: {one_line(message)} (see --help)\n")

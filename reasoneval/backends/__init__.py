@@ -15,13 +15,14 @@ from reasoneval.backends.checkpoint import (
     merge_adapter,
     resolve_checkpoint,
 )
-from reasoneval.errors import InputError
+from reasoneval.backends.choice import Workload, choose_backend  # `auto`: by expected cost
 
 __all__ = [
     "Backend",
     "BackendName",
     "ResolvedCheckpoint",
     "SamplingConfig",
+    "Workload",
     "checkpoint_dtype",
     "choose_backend",
     "default_cache_dir",
@@ -31,20 +32,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def choose_backend(name: BackendName) -> tuple[str, str]:
-    """The concrete backend for ``name`` and the reason it was picked."""
-    if name in ("vllm", "hf"):
-        return name, "asked for"
-    if name != "auto":
-        raise InputError(f"unknown backend {name!r} (choose auto, vllm or hf)")
-    from reasoneval.backends.vllm_engine import vllm_unavailable_reason
-
-    why_not = vllm_unavailable_reason()
-    if why_not is None:
-        return "vllm", "auto: vllm imports and supports this platform"
-    return "hf", f"auto: {why_not}"
 
 
 def checkpoint_dtype(model_dir: Path) -> str:

@@ -69,6 +69,7 @@ def test_scaling_keeps_the_mix():
 def test_each_flaw_has_its_shape(flawed):
     _, test, rows, planted = flawed
     test_questions = {r["question"] for r in test}
+    checked = Counter()  # (kind, variant) pairs whose shape was asserted
     for f in planted:
         answer, question = rows[f.row]["answer"], rows[f.row]["question"]
         if f.kind == "format_drift":
@@ -92,6 +93,13 @@ def test_each_flaw_has_its_shape(flawed):
         elif f.kind == "near_duplicate":
             source = rows[int(f.source.split("/")[1])]
             assert question.startswith(source["question"]) and question != source["question"]
+        else:
+            continue
+        checked[f.kind, f.variant] += 1
+    # Every branch above ran: a shape that no planted row had would otherwise pass unchecked.
+    assert {("format_drift", "swapped"), ("leak", "verbatim"), ("leak", "renamed")} <= set(checked)
+    assert {k for k, _ in checked} == {"format_drift", "leak", "near_duplicate"}
+    assert len({v for k, v in checked if k == "format_drift"}) >= 2  # swapped and the others
 
 
 def test_a_slip_carries_the_wrong_value_into_the_prose():

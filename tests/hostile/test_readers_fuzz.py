@@ -5,6 +5,7 @@ And the round trip: whatever any writer writes, every reader reads back unchange
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -17,7 +18,8 @@ from datacheck.dedup_command import read_field
 from datacheck.loading import SourceSpec, load_source
 from reasoneval.cache import GenerationCache
 from reasoneval.errors import InputError
-from reasoneval.jsonl import BadLine, jsonl_text, parse_line, read_objects
+from reasoneval.jsonl import BadLine, dumps_line, jsonl_text, parse_line, read_objects
+from reasoneval.records import Completion
 from train.data import TrainDataError, read_kept_rows
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
@@ -99,11 +101,37 @@ def test_reasoneval_and_train_readers_give_a_reason_or_rows(data: bytes) -> None
         assert "\n" not in str(exc)
 
 
+COMPLETIONS = st.lists(st.builds(Completion, ANY_TEXT, st.sampled_from(["stop", "length"]),
+                                 st.integers(0, 9), st.integers(0, 9)), max_size=3)  # fmt: skip
+CACHE_ENTRY = st.tuples(st.sampled_from(["k1", "k2", "k3"]), COMPLETIONS)  # repeated keys: last wins
+
+
 @FUZZ
-@given(st.binary(max_size=300) | LINES.map(b"\n".join))
-def test_the_resume_cache_opens_whatever_it_holds(data: bytes) -> None:
-    cache = GenerationCache(_file(data))
-    assert len(cache) >= 0
+@given(st.lists(CACHE_ENTRY | st.binary(max_size=60), max_size=8), st.binary(max_size=40))
+def test_the_resume_cache_keeps_exactly_its_whole_entries(
+    lines: list[tuple[str, list[Completion]] | bytes], tail: bytes
+) -> None:
+    """Whole entries are kept (the last of a key wins), a damaged line is dropped, and the cut
+    last line of a killed run is truncated away, so appending after it starts a clean line."""
+    encoded, expected = [], {}
+    for line in lines:
+        if isinstance(line, bytes):
+            encoded.append(line.replace(b"\n", b" "))  # damage: not an entry
+        else:
+            key, comps = line
+            record = {"key": key, "completions": [dataclasses.asdict(c) for c in comps]}
+            encoded.append(dumps_line(record).encode())
+            expected[key] = comps
+    tail = tail.replace(b"\n", b" ")
+    path = _file(b"".join(x + b"\n" for x in encoded) + tail)
+    cache = GenerationCache(path)
+    assert {k: cache.get(k) for k in ("k1", "k2", "k3") if k in cache} == expected
+    assert len(cache) == len(expected)
+    assert path.read_bytes().endswith(b"\n") or not path.read_bytes()  # the fragment is gone
+    new = [Completion("appended", "stop", 1, 1)]
+    cache.put_many({"k9": new})
+    reopened = GenerationCache(path)
+    assert reopened.get("k9") == new and len(reopened) == len(expected) + 1
 
 
 @settings(max_examples=100, deadline=None)

@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reasoneval.answers import extract_answer, is_equivalent, normalize, score_response
@@ -61,12 +61,22 @@ WRAPPERS = [
 ]
 
 
+# Any text, and number-shaped text: on st.text alone about 5% of draws normalise to a value, so
+# the idempotence below was checked on ~15 of 300 examples.
+NUMBERISH = st.builds("{}{}{}".format, st.sampled_from(["", "$", "-", "+", "about ", "=", "~"]),
+                      st.from_regex(r"[0-9][0-9,. ]{0,12}", fullmatch=True),
+                      st.sampled_from(["", "%", ".", " dollars", "/4", "e3", ".00", "\u00bd"]))  # fmt: skip
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=80))
+@given(st.text(max_size=80) | NUMBERISH)
 def test_normalize_is_idempotent_on_any_text(text: str) -> None:
     value = normalize(text)
-    if value is not None:
-        assert normalize(value) == value
+    assert value is None or isinstance(value, str)
+    # Hypothesis fails the test (Unsatisfiable, or a filter health check) when nearly every draw
+    # is discarded here, so the idempotence below is really exercised.
+    assume(value is not None)
+    assert normalize(value) == value
 
 
 @settings(max_examples=300, deadline=None)

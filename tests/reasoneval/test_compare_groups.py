@@ -247,3 +247,34 @@ def test_cli_bad_groups_exit_2_with_one_line(
     assert main(["compare", *argv]) == 2
     err = capsys.readouterr().err
     assert reason in err and err.count("\n") == 1
+
+
+def _run(correct: Sequence[int]) -> dict[str, list[bool]]:
+    return {f"q{i}": [bool(c)] for i, c in enumerate(correct)}
+
+
+MDE_WARNING = "below the minimum detectable effect"
+
+
+@pytest.mark.parametrize(
+    ("base_right", "cand_right", "passed"),
+    [(6, 36, True),  # base -> SFT shape: the interval is far above -margin
+     (36, 6, False)],  # a regression the interval shows beyond the margin
+)  # fmt: skip
+def test_no_mde_warning_when_the_interval_is_clear_of_the_margin(
+    base_right: int, cand_right: int, passed: bool
+) -> None:
+    n = 40
+    g = compare_groups([_run([1] * base_right + [0] * (n - base_right))],
+                       [_run([1] * cand_right + [0] * (n - cand_right))], margin_points=2)  # fmt: skip
+    assert g.mde > g.margin  # the condition that alone used to print the warning (issue 26)
+    assert g.passed is passed and not (g.ci_low < -g.margin <= g.ci_high)
+    assert MDE_WARNING not in g.text() and not g.underpowered()
+
+
+def test_mde_warning_when_more_data_could_turn_the_verdict() -> None:
+    base = [1, 0] * 10
+    cand = [1, 1, 0, 0] * 5  # the same accuracy, disagreeing on half the items
+    g = compare_groups([_run(base)], [_run(cand)], margin_points=2)
+    assert not g.passed and g.ci_low < -g.margin <= g.ci_high and g.mde > g.margin
+    assert MDE_WARNING in g.text() and g.underpowered()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -160,17 +161,18 @@ def test_metric_comparisons_get_a_readable_diff(
     )
 
 
+def _update_baseline(pytester: pytest.Pytester, report: Path, target: Path) -> None:
+    pytester.makepyfile(test_model_gates=GATE_TESTS)
+    result = pytester.runpytest(f"--reasoneval-report={report}",
+                                f"--reasoneval-baseline={target}", "--reasoneval-update-baseline")
+    result.assert_outcomes(passed=2)
+
+
 def test_update_baseline_writes_the_report_and_the_samples(
     pytester: pytest.Pytester, runs: dict[str, Path], tmp_path: Path
 ) -> None:
     target = tmp_path / "baseline"
-    pytester.makepyfile(test_model_gates=GATE_TESTS)
-    result = pytester.runpytest(
-        f"--reasoneval-report={runs['worse']}",
-        f"--reasoneval-baseline={target}",
-        "--reasoneval-update-baseline",
-    )
-    result.assert_outcomes(passed=2)
+    _update_baseline(pytester, runs["worse"], target)
     for name in ("report.json", "samples.jsonl"):
         assert (target / name).read_bytes() == (runs["worse"] / name).read_bytes()
     # the updated baseline now gates: the good run passes against it, and vice versa fails
@@ -178,6 +180,42 @@ def test_update_baseline_writes_the_report_and_the_samples(
         f"--reasoneval-report={runs['base']}", f"--reasoneval-baseline={target}", "-k", "accuracy"
     )
     again.assert_outcomes(passed=1)
+
+
+def test_update_baseline_leaves_the_directory_consistent(
+    pytester: pytest.Pytester, runs: dict[str, Path], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Over an existing run directory, every result file and the manifest are replaced (issue 26):
+    the old manifest (sha256 of the old files) and the old model's report.html stayed before."""
+    from reasoneval.manifest import check_run_files, listed_files
+
+    target = tmp_path / "baseline"
+    shutil.copytree(runs["base"], target)
+    _update_baseline(pytester, runs["worse"], target)
+    assert listed_files(target) == ["report.html", "report.json", "samples.jsonl"]
+    for name in ("report.json", "samples.jsonl", "report.html"):
+        assert (target / name).read_bytes() == (runs["worse"] / name).read_bytes(), name
+    check_run_files(target)  # raises if the manifest and the files disagree
+    capsys.readouterr()
+    assert main(["compare", str(target), str(runs["worse"])]) == 0
+    assert "delta +0.00 points" in capsys.readouterr().out
+
+
+def test_compare_refuses_a_directory_whose_files_come_from_two_runs(
+    runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mixed = tmp_path / "mixed"
+    shutil.copytree(runs["base"], mixed)
+    for name in ("report.json", "samples.jsonl"):  # what the update used to replace
+        shutil.copyfile(runs["worse"] / name, mixed / name)
+    for target in (mixed, mixed / "samples.jsonl"):
+        assert main(["compare", str(target), str(runs["same"])]) == 2
+        err = capsys.readouterr().err
+        assert "inconsistent with its manifest.json (changed report.json, samples.jsonl)" in err
+    (mixed / "report.html").unlink()
+    assert main(["run", "x", "--out", str(tmp_path / "o"), "--baseline", str(mixed)]) == 2
+    assert "missing report.html; changed report.json, samples.jsonl" in capsys.readouterr().err
 
 
 def test_without_a_report_the_gates_skip_with_the_reason(pytester: pytest.Pytester) -> None:

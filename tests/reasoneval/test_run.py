@@ -313,7 +313,9 @@ def test_unknown_gate_metric_exits_2(
 
 def _comparable(report: dict[str, Any]) -> dict[str, Any]:
     # the command names each run's own --out; wall clock and cache counts differ by design
-    return {k: v for k, v in report.items() if k not in (*VOLATILE_KEYS, "command")}
+    config = {k: v for k, v in report["config"].items() if k != "out"}
+    kept = {k: v for k, v in report.items() if k not in (*VOLATILE_KEYS, "command", "config")}
+    return {**kept, "config": config}
 
 
 def _cli(*args: object) -> list[str]:

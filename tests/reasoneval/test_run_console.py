@@ -79,10 +79,9 @@ def test_run_prints_its_plan_then_a_summary_with_report_and_verdict(
     args = ["run", str(tiny_model_dir), "--dataset", str(dataset), "--backend", "hf"]
     assert main([*args, "--layers", "accuracy,traces", "--out", str(out)]) == 0
     lines = _stderr_lines(capsys)
-    assert "reasoneval: backend hf (asked for)" in lines  # logged, as docs/backends.md says
-    assert (
-        "reasoneval run: plan: prompt style think (auto: model/tiny_model.json records it); accuracy 6 prompts; 6 unique prompts, 6 completions; "
-        "0 from the cache, 6 to generate" in lines
+    assert (  # the backend and why it was chosen end the plan line (issue 26)
+        "reasoneval run: plan: prompt style think (auto: model/tiny_model.json records it); accuracy 6 prompts; "
+        "6 unique prompts, 6 completions; 0 from the cache, 6 to generate; backend hf (asked for)" in lines
     )
     assert "reasoneval run: accuracy: accuracy 0.833 [0.436, 0.970] (n=6)" in lines
     assert "reasoneval run: traces: clean_rate 1.000 [0.610, 1.000] (n=6)" in lines
@@ -93,7 +92,7 @@ def test_run_prints_its_plan_then_a_summary_with_report_and_verdict(
     gate = ["--gate", "accuracy>=0.9"]
     assert main([*args, "--layers", "accuracy", "--out", str(out), *gate]) == 1
     lines = _stderr_lines(capsys)
-    assert any(x.endswith("6 from the cache, 0 to generate") for x in lines)
+    assert any(x.endswith("6 from the cache, 0 to generate; backend hf (asked for)") for x in lines)
     assert lines[-1] == "reasoneval run: verdict: FAIL, 1 of 1 gates failed"
 
 

@@ -35,5 +35,12 @@ def test_vllm_run_is_quiet_and_shuts_its_engine_down_cleanly(
     # memory at exit (issue 16).
     assert not [x for x in lines if " INFO " in x]
     assert "force killing" not in proc.stderr and "leaked shared_memory" not in proc.stderr
-    assert len(lines) < 40, proc.stderr
+    # Its start-up still printed ~20 lines past its logger (Triton, NUMA, tcmalloc; issue 26):
+    # now every console line is ours, and those go to the run's engine log.
+    # ("" is tqdm's carriage return after a newline, split as a line of its own)
+    foreign = [x for x in lines if x and not x.startswith(("reasoneval", "generating"))]
+    assert not foreign, proc.stderr
+    log = tmp_path / "out" / "engine.log"
+    assert f"reasoneval run: starting the vLLM engine; its output goes to {log}" in lines
+    assert log.is_file() and log.stat().st_size > 0
     assert lines[-1] == "reasoneval run: verdict: no gates asked for (--baseline, --gate)"
