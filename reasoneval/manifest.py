@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from reasoneval.artifacts import atomic_write_text
+from reasoneval.artifacts import atomic_write_text, remove_stale_temporaries
 from reasoneval.errors import InputError
 
 __all__ = ["MANIFEST", "WRITING", "begin_output", "check_manifest", "check_run_dir",
@@ -26,7 +25,6 @@ __all__ = ["MANIFEST", "WRITING", "begin_output", "check_manifest", "check_run_d
 MANIFEST = "manifest.json"
 WRITING = ".writing"  # present from begin_output until finish_output: a writer is (or was) busy
 MANIFEST_SCHEMA = 1
-STALE_TMP_SECONDS = 3600  # a temporary this old belongs to no live writer (atomic_write_text's)
 
 
 def _sha256(path: Path) -> str:
@@ -42,13 +40,7 @@ def begin_output(out: Path) -> None:
     (out / MANIFEST).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / WRITING).write_text("a writer started here and has not finished\n")
-    cutoff = time.time() - STALE_TMP_SECONDS
-    for tmp in out.rglob(".*.tmp"):
-        try:
-            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
-                tmp.unlink()
-        except OSError:
-            continue  # another process removed it, or it is not ours to remove
+    remove_stale_temporaries(out)
 
 
 def finish_output(out: Path, files: Iterable[str], writer: str) -> None:

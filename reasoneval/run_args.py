@@ -163,5 +163,9 @@ def _sensitivity_config(args: argparse.Namespace) -> SensitivityConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reasoneval.outlock import output_lock
+
     console.setup_logging(verbose=args.verbose)
-    return execute(config_from_args(args))
+    cfg = config_from_args(args)
+    with output_lock(cfg.out):  # a second run on this --out exits 2 (reasoneval.outlock)
+        return execute(cfg)
