@@ -14,7 +14,13 @@ from reasoneval.artifacts import check_out_file, read_jsonl, write_jsonl_atomic
 from reasoneval.errors import InputError
 from reasoneval.stats import wilson_interval
 
-__all__ = ["ScoreSummary", "score_rows"]
+__all__ = ["MAX_RESPONSE_CHARS", "ScoreSummary", "score_rows"]
+
+# What one saved response may cost. Qwen3's longest recommended output budget is 38,912 tokens
+# (its model card), about 160,000 characters at ~4 a token; 250,000 leaves room, and a 50 MB
+# response line no longer costs minutes (issue 29). A longer response is not read: it counts as
+# no answer (a model that wrote that much did not answer), with its reason in `too_long`.
+MAX_RESPONSE_CHARS = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +35,14 @@ class ScoreSummary:
     strict: int  # answers found by an explicit final-answer marker
     flexible: int  # answers found only as the last number
     unscorable: int = 0  # rows whose gold has no numeric answer: kept, not counted in n
+    too_long: int = 0  # responses over MAX_RESPONSE_CHARS: counted as no answer, not read
 
     def text(self) -> str:
         skipped = (f"\nunscorable rows {self.unscorable} (gold has no numeric answer; "
                    "see each row's 'unscorable')" if self.unscorable else "")
+        if self.too_long:
+            skipped += (f"\nresponses over {MAX_RESPONSE_CHARS:,} characters {self.too_long} "
+                        "(not read, counted as no answer; see each row's 'too_long')")
         return (
             f"accuracy {100 * self.accuracy:.2f}% ({self.correct}/{self.n}), "
             f"95% Wilson CI [{100 * self.ci_low:.2f}, {100 * self.ci_high:.2f}]\n"
@@ -70,7 +80,7 @@ def score_rows(
     ``think``: the responses continue a prompt that opened ``<think>`` (see extract_answer).
     """
     scored: list[dict[str, Any]] = []
-    correct = invalid = strict = unscorable = 0
+    correct = invalid = strict = unscorable = too_long = 0
     for index, row in enumerate(rows, 1):
         response = _field(row, response_field, index, nullable=True)
         gold_text = _field(row, gold_field, index)
@@ -89,6 +99,13 @@ def score_rows(
             if "id" in row and str(row["id"]) != item_id:
                 raise InputError(f"row {index}: has an 'id' that differs from {id_field!r}")
             out["id"] = item_id
+        if len(response) > MAX_RESPONSE_CHARS:
+            out.update(extracted=None, strategy=None, correct=False, too_long=(
+                f"response of {len(response):,} characters is over the {MAX_RESPONSE_CHARS:,} cap"))
+            scored.append(out)
+            invalid += 1
+            too_long += 1
+            continue
         extraction, is_correct = score_response(response, gold_text, think=think, percent=percent)
         out["extracted"] = extraction.value if extraction else None
         out["strategy"] = extraction.strategy if extraction else None
@@ -113,6 +130,7 @@ def score_rows(
         strict=strict,
         flexible=n - invalid - strict,
         unscorable=unscorable,
+        too_long=too_long,
     )
     return scored, summary
 
@@ -170,6 +188,8 @@ def _traces(scored: list[dict[str, Any]], args: argparse.Namespace) -> dict[str,
     for index, row in enumerate(scored):
         if row["correct"] is None:
             continue  # unscorable: no gold to judge the trace against
+        if len(str(row[args.response_field] or "")) > MAX_RESPONSE_CHARS:
+            continue  # not read by any layer (MAX_RESPONSE_CHARS)
         item_id = str(row.get("id", index))
         question = str(row.get(args.question_field) or "") if args.question_field else ""
         gold_text = str(row[args.gold_field])
