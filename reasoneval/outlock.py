@@ -17,7 +17,7 @@ from pathlib import Path
 from reasoneval.artifacts import remove_stale_temporaries
 from reasoneval.errors import InputError
 
-__all__ = ["LOCK_FILE", "output_lock"]
+__all__ = ["LOCK_FILE", "empty_output", "output_lock"]
 
 LOCK_FILE = ".lock"
 _held: dict[Path, int] = {}  # this process's locks: a nested lock on the same OUT is a no-op
@@ -63,3 +63,17 @@ def output_lock(out: Path) -> Iterator[None]:
             (out / LOCK_FILE).unlink()  # refused before writing anything: leave no empty --out
             out.rmdir()
         os.close(fd)  # releases the lock; the file stays, as rewriting it would race
+
+
+def empty_output(out: Path) -> None:
+    """Remove everything in OUT but its lock (``--fresh``): removing OUT itself would drop the
+    lock file while it is held, and a second run could then lock a new one beside this run."""
+    import shutil
+
+    for entry in Path(out).iterdir():
+        if entry.name == LOCK_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()

@@ -15,7 +15,6 @@ import argparse
 import dataclasses
 import json
 import os
-import shutil
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -100,11 +99,14 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
 
 
 def main(cfg: PipelineConfig, out: Path, *, fresh: bool = False, update_baseline: bool = False) -> int:
+    from reasoneval.outlock import empty_output
     from scripts.pipeline_gate import ci_gate, write_baseline
     from scripts.pipeline_summary import summarize
+    from scripts.validate import validate_pipeline
 
+    validate_pipeline(cfg, out, baseline_needed=not update_baseline)  # before any stage starts
     if fresh and out.exists():
-        shutil.rmtree(out)
+        empty_output(out)
     evals = run_pipeline(cfg, out)
     timings = json.loads((out / "timings.json").read_text(encoding="utf-8"))["seconds"]
     print(summarize(out, cfg, evals, timings), flush=True)
@@ -138,7 +140,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     """The project's exit-code boundary (``reasoneval.errors.guarded``) around ``main``."""
 
     def body(args: argparse.Namespace) -> int:
-        overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds else []),
+        overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds is not None else []),
                      *([f"backend={args.backend}"] if args.backend else [])]  # fmt: skip
         return main(load_config(args.profile, overrides), args.out.resolve(), fresh=args.fresh,
                     update_baseline=args.update_baseline)  # fmt: skip

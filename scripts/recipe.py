@@ -11,7 +11,12 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reasoneval.run_config import RunConfig
+    from train.grpo import GRPORunConfig
+    from train.sft import SFTRunConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,24 +107,31 @@ def _train_common(cfg: PipelineConfig, seed: int, model: Path, train_file: Path,
     }  # fmt: skip
 
 
-def sft(cfg: PipelineConfig, seed: int, base: Path, train_file: Path, out: Path) -> None:
-    from train.sft import SFTRunConfig, main
+def sft_config(cfg: PipelineConfig, seed: int, base: Path, train_file: Path, out: Path) -> SFTRunConfig:
+    """The SFT stage's typed config (scripts/validate.py checks this same config up front)."""
+    from train.sft import SFTRunConfig
 
-    main(SFTRunConfig(
+    return SFTRunConfig(
         **_train_common(cfg, seed, base, train_file, out), learning_rate=cfg.sft_lr,
         lr_scheduler_type="linear", max_steps=cfg.sft_steps, warmup_steps=0.05,
         per_device_train_batch_size=cfg.sft_batch, eval_fraction=cfg.sft_eval_fraction,
         eval_steps=cfg.sft_eval_every, save_steps=cfg.sft_eval_every,
         per_device_eval_batch_size=64, load_best_model_at_end=True, max_length=256,
         logging_steps=cfg.sft_eval_every,
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
-def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, train_file: Path, out: Path) -> None:
-    """GRPO on the SFT model, or on the base itself when ``sft_adapter`` is None."""
-    from train.grpo import GRPORunConfig, main
+def sft(cfg: PipelineConfig, seed: int, base: Path, train_file: Path, out: Path) -> None:
+    from train.sft import main
 
-    main(GRPORunConfig(
+    main(sft_config(cfg, seed, base, train_file, out))
+
+
+def grpo_config(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, train_file: Path,
+                out: Path) -> GRPORunConfig:  # fmt: skip
+    from train.grpo import GRPORunConfig
+
+    return GRPORunConfig(
         **_train_common(cfg, seed, base, train_file, out),
         adapter_path=str(sft_adapter) if sft_adapter else None,
         learning_rate=cfg.grpo_lr, max_steps=cfg.grpo_steps, warmup_steps=0,
@@ -128,31 +140,43 @@ def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, t
         max_completion_length=cfg.grpo_max_completion_length, save_steps=cfg.grpo_steps,
         accuracy_weight=cfg.grpo_accuracy_weight, format_weight=cfg.grpo_format_weight,
         use_vllm="off", logging_steps=5, log_samples_per_step=2,
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
-def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path | None = None) -> None:
-    """``reasoneval run --layers ...`` on the held-out test split (or ``test_file``, a JSONL file in
-    GSM8K layout); greedy, so no seed matters."""
+def grpo(cfg: PipelineConfig, seed: int, base: Path, sft_adapter: Path | None, train_file: Path, out: Path) -> None:
+    """GRPO on the SFT model, or on the base itself when ``sft_adapter`` is None."""
+    from train.grpo import main
+
+    main(grpo_config(cfg, seed, base, sft_adapter, train_file, out))
+
+
+def eval_config(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path | None = None) -> RunConfig:
     from reasoneval.backends.base import SamplingConfig
     from reasoneval.datasets import DatasetSpec
     from reasoneval.layers import parse_layers
     from reasoneval.layers.sensitivity import SensitivityConfig
-    from reasoneval.run import execute
     from reasoneval.run_config import RunConfig
     from reasoneval.variants import parse_families
 
     layers = parse_layers(cfg.layers)
     sensitivity = SensitivityConfig(families=parse_families(cfg.sensitivity_families),
                                     max_per_item=cfg.sensitivity_max_variants)  # fmt: skip
-    code = execute(RunConfig(
+    return RunConfig(
         checkpoint=checkpoint, out=out, layers=layers,
         dataset=DatasetSpec("synthetic", "test", None, cfg.eval_limit, seed=cfg.data_seed)
         if test_file is None else DatasetSpec(str(test_file), "test", None, cfg.eval_limit),
         backend=cfg.backend,  # type: ignore[arg-type]
         sampling=SamplingConfig(n=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=0),
         sensitivity_config=sensitivity if "sensitivity" in layers else None,
-    ))  # fmt: skip
+    )  # fmt: skip
+
+
+def evaluate(cfg: PipelineConfig, checkpoint: Path, out: Path, test_file: Path | None = None) -> None:
+    """``reasoneval run --layers ...`` on the held-out test split (or ``test_file``, a JSONL file in
+    GSM8K layout); greedy, so no seed matters."""
+    from reasoneval.run import execute
+
+    code = execute(eval_config(cfg, checkpoint, out, test_file))
     if code != 0:
         raise RuntimeError(f"reasoneval run on {checkpoint} exited {code}")
 
