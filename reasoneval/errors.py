@@ -119,7 +119,11 @@ def guarded(
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Terminated:
-        print(f"{prog}: terminated", file=sys.stderr)
+        print(f"{prog}: terminated", file=sys.stderr, flush=True)
+        # Half-written files are gone (the finally blocks ran); now end as the sender expects,
+        # by the signal itself (a shell shows 143), rather than swallow it when called in process.
+        restore()
+        os.kill(os.getpid(), signal.SIGTERM)
         return EXIT_TERMINATED
     except Exception as exc:  # the boundary: anything else is our bug, never a regression
         full = _storage_error(exc)

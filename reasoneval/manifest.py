@@ -20,14 +20,14 @@ from reasoneval.artifacts import atomic_write_text, remove_stale_temporaries
 from reasoneval.errors import InputError
 
 __all__ = ["MANIFEST", "WRITING", "begin_output", "check_manifest", "check_run_dir",
-           "finish_output"]
+           "finish_output", "sha256_file"]
 
 MANIFEST = "manifest.json"
 WRITING = ".writing"  # present from begin_output until finish_output: a writer is (or was) busy
 MANIFEST_SCHEMA = 1
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -46,7 +46,7 @@ def begin_output(out: Path) -> None:
 def finish_output(out: Path, files: Iterable[str], writer: str) -> None:
     """Write the manifest for ``files`` (paths relative to ``out``); call after every file exists."""
     listed = {
-        name: {"sha256": _sha256(out / name), "bytes": (out / name).stat().st_size}
+        name: {"sha256": sha256_file(out / name), "bytes": (out / name).stat().st_size}
         for name in sorted(files)
     }
     body = {"schema_version": MANIFEST_SCHEMA, "writer": writer, "files": listed}
@@ -90,5 +90,5 @@ def check_manifest(path: Path) -> None:
         expected = entry["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(f"{path} is not listed in a readable {manifest}") from None
-    if _sha256(path) != expected:
+    if sha256_file(path) != expected:
         raise InputError(f"{path} differs from {manifest}: a later run changed it (rerun it)")
