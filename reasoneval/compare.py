@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reasoneval.artifacts import read_jsonl
-from reasoneval.errors import InputError, finite_float, int_in, non_negative_float
+from reasoneval.errors import InputError, finite_float, int_in, non_negative_float, seed_int
 from reasoneval.manifest import check_run_dir
 from reasoneval.multiseed import MAX_N_BOOT, MIN_N_BOOT, TESTS, GroupComparison, compare_groups
 
@@ -160,7 +160,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=ORIGINAL,
         help="compare this prompt variant or family instead of the originals (default original)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument(
         "--n-boot", type=int_in(MIN_N_BOOT, MAX_N_BOOT), default=DEFAULT_N_BOOT,
         help=f"bootstrap resamples, {MIN_N_BOOT} to {MAX_N_BOOT:,} (default %(default)s)",

@@ -194,3 +194,12 @@ def int_in(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: an integer in [low, high]."""
     bounded = _bounded(int, low, high, False)
     return lambda text: int(bounded(text))
+
+
+# numpy's seed range (np.random.seed, default_rng): --seed -1 reached numpy and exited 3.
+SEED_MAX = 2**32 - 1
+
+
+def seed_int(text: str) -> int:
+    """An argparse type: a seed numpy accepts, 0 to 2**32 - 1."""
+    return int_in(0, SEED_MAX)(text)

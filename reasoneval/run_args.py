@@ -14,7 +14,7 @@ from reasoneval import console
 from reasoneval.artifacts import check_out_dir
 from reasoneval.backends.base import SamplingConfig
 from reasoneval.datasets import DatasetSpec
-from reasoneval.errors import InputError, float_in, non_negative_float, positive_int
+from reasoneval.errors import InputError, float_in, non_negative_float, positive_int, seed_int
 from reasoneval.gates import check_gates_up_front, parse_gate
 from reasoneval.layers import parse_layers
 from reasoneval.run import execute
@@ -50,7 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-p", type=float_in(0, 1, low_open=True), default=1.0)
     p.add_argument("--max-new-tokens", type=int, default=512)
     p.add_argument("--few-shot", type=int, default=0, help="worked examples from the train split")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--baseline", type=Path, help="a previous run directory to gate against")
     p.add_argument(

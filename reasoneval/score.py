@@ -11,7 +11,7 @@ from typing import Any
 
 from reasoneval.answers import PercentMode, parse_gold, score_response
 from reasoneval.artifacts import check_out_file, read_jsonl, write_jsonl_atomic
-from reasoneval.errors import InputError
+from reasoneval.errors import InputError, seed_int
 from reasoneval.stats import wilson_interval
 
 __all__ = ["MAX_RESPONSE_CHARS", "ScoreSummary", "score_rows"]
@@ -148,7 +148,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated: accuracy (always) and traces; traces reads no model either",
     )
     parser.add_argument("--finish-field", default="finish_reason", help="stop/length per row")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the traces bootstrap")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed for the traces bootstrap")
     parser.add_argument(
         "--think", action="store_true",
         help="the responses continue a prompt that opened <think> (as `reasoneval run` primes): "

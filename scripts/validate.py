@@ -15,13 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reasoneval.errors import InputError
+from reasoneval.errors import SEED_MAX, InputError
 from scripts.config_overlay import UsageError
 from scripts.recipe import REPO_ROOT, PipelineConfig
 
-# numpy's seed range (np.random.seed, which transformers.set_seed calls): -1 and 2**66 trained
-# for a while and then exited 3.
-SEED_MAX = 2**32 - 1
+# SEED_MAX: numpy's seed range (np.random.seed, which transformers.set_seed calls): -1 and 2**66
+# trained for a while and then exited 3.
 BACKENDS = ("hf", "vllm", "auto")
 # The pipeline key behind each option the stages' own checks name.
 SFT_KEYS = {"max_steps": "sft_steps", "learning_rate": "sft_lr", "per_device_train_batch_size":

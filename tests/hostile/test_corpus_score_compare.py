@@ -136,3 +136,31 @@ def test_run_refuses_a_baseline_with_a_non_finite_metric_up_front(
     result = invoke(main, ["run", str(model), "--out", str(tmp_path / "o"), "--baseline",
                            str(baseline), "--gate", "accuracy>=baseline"], capsys)
     assert result.code == 2 and "accuracy.accuracy" in result.line and "finite" in result.line
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+@pytest.mark.parametrize("command", ["compare", "score", "run", "train.sft"])
+def test_a_seed_numpy_refuses_is_exit_2(
+    command: str, seed: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --seed -1 reached numpy (default_rng, np.random.seed) and exited 3.
+    from train import sft
+
+    rows = write_lines(tmp_path / "r.jsonl", [{"id": "0", "correct": True, "response": "7",
+                                               "gold": "7", "question": "q?", "reasoning": "7",
+                                               "final_answer": "7"}])
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "qwen2"}')
+    (model / "model.safetensors").write_bytes(b"loading this would crash")
+    main_, argv = {
+        "compare": (main, ["compare", str(rows), str(rows), "--seed", seed]),
+        "score": (main, ["score", str(rows), "--response-field", "response", "--gold-field",
+                         "gold", "--out", str(tmp_path / "o.jsonl"), "--layers", "traces",
+                         "--seed", seed]),
+        "run": (main, ["run", str(model), "--out", str(tmp_path / "o"), "--seed", seed]),
+        "train.sft": (sft.cli, ["--model_name_or_path", str(model), "--train_file", str(rows),
+                                "--output_dir", str(tmp_path / "o"), "--seed", seed]),
+    }[command]
+    result = invoke(main_, argv, capsys)
+    assert result.code == 2 and "seed" in result.line
