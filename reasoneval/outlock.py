@@ -2,8 +2,9 @@
 
 Two pipelines on one --out both cleared and rewrote the same stages, each trusting the other's
 half-written files. The lock is ``flock`` on ``OUT/.lock``: the kernel drops it when its holder
-dies, even by SIGKILL, so a killed run never leaves a stale lock to remove by hand. Holding it,
-the writer also knows every temporary under OUT whose process is gone is garbage
+dies, even by SIGKILL, so a killed run never leaves a stale lock to remove by hand. In a
+torchrun or accelerate group, rank 0 holds it for all ranks. Holding it, the writer also knows
+every temporary under OUT whose process is gone is garbage
 (reasoneval.artifacts.remove_stale_temporaries). POSIX only; elsewhere runs are not locked.
 """
 
@@ -23,6 +24,13 @@ LOCK_FILE = ".lock"
 _held: dict[Path, int] = {}  # this process's locks: a nested lock on the same OUT is a no-op
 
 
+def _secondary_rank() -> bool:
+    """A process other than rank 0 of a torchrun/accelerate group: rank 0 holds the group's lock
+    (every rank runs the same command on the same --out). Read from the launcher's environment,
+    so that no process group is set up here."""
+    return int(os.environ.get("WORLD_SIZE", "1") or 1) > 1 and os.environ.get("RANK", "0") != "0"
+
+
 @contextmanager
 def output_lock(out: Path) -> Iterator[None]:
     """Hold OUT's lock for the block; InputError naming the holder if another process has it."""
@@ -32,7 +40,7 @@ def output_lock(out: Path) -> Iterator[None]:
         yield
         return
     out = Path(out).resolve()
-    if out in _held:
+    if out in _held or _secondary_rank():
         yield
         return
     created = not out.exists()
