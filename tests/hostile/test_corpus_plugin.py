@@ -10,7 +10,15 @@ import json
 from pathlib import Path
 
 import pytest
+import scipy.stats
 from hostile_helpers import write_lines
+
+import reasoneval.compare
+import reasoneval.layers
+
+# What the inner sessions import, imported here first: pytester drops the modules an in-process
+# run imported, and a numpy imported again beside the first one breaks every later scipy import.
+PRELOADED = (scipy.stats, reasoneval.compare, reasoneval.layers)
 
 pytest_plugins = ["pytester"]
 
