@@ -59,7 +59,7 @@ BREAKAGES = (
              _patch("train/rewards.py", _ACCURACY, "1.0"), reuse_sft=True),
     Breakage("no-rl-step", "GRPO at a learning rate of 1e-9: it runs, but does not train",
              settings=("grpo_lr=1e-9",), reuse_sft=True),
-    Breakage("short-sft", "SFT cut to a third of its steps", settings=("sft_steps_fraction=0.34",)),
+    Breakage("short-sft", "SFT cut to a third of its steps", settings=("sft_steps=167", "sft_eval_every=167")),
 )
 
 

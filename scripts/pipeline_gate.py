@@ -6,6 +6,10 @@ Two checks, both against ``baselines/ci``:
   with several seeds, its two-level interval counts seed noise too);
 - reward: GRPO's own mean accuracy reward must stay within ``reward_tolerance`` of the baseline
   run's. The accuracy check alone can miss a broken reward when GRPO changes few answers.
+- training: GRPO must have moved its adapter by at least ``min_rl_update`` of the baseline run's
+  relative weight change (train.rl_health). A run whose RL never steps (a learning rate near 0,
+  a reward with no variance in any group) keeps the SFT model's reward and accuracy, and passes
+  the two checks above.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ def write_baseline(cfg: PipelineConfig, out: Path, evals: Mapping[str, Path], ba
     shutil.copyfile(run_dir / "samples.jsonl", baseline / "samples.jsonl")
     kept = {k: report[k] for k in BASELINE_REPORT_FIELDS if k in report}
     atomic_write_text(baseline / "report.json", json.dumps(kept, indent=2) + "\n")
-    reward = {"accuracy_reward": grpo_reward_mean(train_dir(out, cfg.seeds[0], "grpo"))}
+    grpo_dir = train_dir(out, cfg.seeds[0], "grpo")
+    reward = {"accuracy_reward": grpo_reward_mean(grpo_dir), "relative_weight_change": rl_update(grpo_dir)}
     atomic_write_text(baseline / REWARD_FILE, json.dumps(reward, indent=2) + "\n")
 
 
@@ -51,10 +56,16 @@ def ci_gate(cfg: PipelineConfig, out: Path, evals: Mapping[str, Path], baseline:
     observed = [grpo_reward_mean(train_dir(out, s, "grpo")) for s in cfg.seeds]
     expected = float(json.loads((baseline / REWARD_FILE).read_text(encoding="utf-8"))["accuracy_reward"])
     reward_ok = all(abs(o - expected) <= cfg.reward_tolerance for o in observed)
+    recorded = json.loads((baseline / REWARD_FILE).read_text(encoding="utf-8"))
+    updates = [rl_update(train_dir(out, s, "grpo")) for s in cfg.seeds]
+    floor = cfg.min_rl_update * float(recorded["relative_weight_change"])
+    trained_ok = all(u >= floor for u in updates)
     verdicts = {
         "accuracy": {"passed": result.passed, **result.to_dict()},
         "reward": {"passed": reward_ok, "observed": observed, "baseline": expected,
                    "tolerance": cfg.reward_tolerance},
+        "training": {"passed": trained_ok, "relative_weight_change": updates, "floor": floor,
+                     "baseline": recorded["relative_weight_change"]},
     }  # fmt: skip
     atomic_write_text(out / "gate.json", json.dumps(verdicts, indent=2, default=str) + "\n")
     print(f"pipeline: accuracy gate {'PASS' if result.passed else 'FAIL'}: "
@@ -64,4 +75,18 @@ def ci_gate(cfg: PipelineConfig, out: Path, evals: Mapping[str, Path], baseline:
     shown = ", ".join(f"{o:.3f}" for o in observed)
     print(f"pipeline: reward gate {'PASS' if reward_ok else 'FAIL'}: GRPO mean accuracy reward "
           f"{shown} vs baseline {expected:.3f} (tolerance {cfg.reward_tolerance})", file=sys.stderr)  # fmt: skip
-    return bool(result.passed and reward_ok)
+    shown = ", ".join(f"{u:.2%}" for u in updates)
+    print(f"pipeline: training gate {'PASS' if trained_ok else 'FAIL'}: GRPO moved its adapter by "
+          f"{shown} of the weights (floor {floor:.2%}, {cfg.min_rl_update:g} of the baseline's)",
+          file=sys.stderr)  # fmt: skip
+    return bool(result.passed and reward_ok and trained_ok)
+
+
+def rl_update(grpo_dir: Path) -> float:
+    """The adapter's final relative weight change, from the run's provenance (train.rl_health)."""
+    from train.provenance import META_FILE
+
+    health = json.loads((grpo_dir / META_FILE).read_text(encoding="utf-8")).get("rl_health")
+    if not health:
+        raise RuntimeError(f"{grpo_dir}: train_meta.json records no RL health")
+    return float(health["relative_weight_change"])

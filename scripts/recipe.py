@@ -85,6 +85,9 @@ class PipelineConfig:
     baseline: str | None = None
     margin: float = 5.0  # points
     reward_tolerance: float = 0.15  # GRPO's mean accuracy reward vs the baseline run's
+    # GRPO's relative weight change must reach this share of the baseline run's; between seeds
+    # it varies by well under half (docs/pipeline.md), a learning rate of 1e-9 leaves ~0.
+    min_rl_update: float = 0.5
 
 
 def train_dir(out: Path, seed: int, kind: str) -> Path:

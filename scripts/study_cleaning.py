@@ -21,7 +21,14 @@ from datacheck.flaws import FlawRates
 from reasoneval.artifacts import atomic_write_text
 from scripts.recipe import PipelineConfig
 from scripts.study_data import LevelData, level_label, prepare
-from scripts.study_report import COMPARISON_COLUMNS, compare_arms, comparison_row, pct, section
+from scripts.study_report import (
+    COMPARISON_COLUMNS,
+    compare_arms,
+    comparison_row,
+    holm,
+    pct,
+    section,
+)
 from scripts.study_runner import Arm, Chain, data_key, run_arms
 
 
@@ -93,6 +100,8 @@ def build_study(cfg: CleaningConfig, levels: list[LevelData], evals: dict[Arm, P
                 stage_seconds: float) -> dict[str, Any]:  # fmt: skip
     default = level_label(FlawRates().total)
     figures = {data.label: level_figures(data, evals) for data in levels}
+    # One family: clean vs raw and every check, at every level (Holm over all of them).
+    holm([c for f in figures.values() for c in [f["clean_vs_raw"], *f["checks"].values()]])
     rows, dose = [], []
     series: dict[str, list[tuple[float, float]]] = {"all checks (clean vs raw)": []}
     for label, entry in figures.items():
@@ -124,7 +133,10 @@ def build_study(cfg: CleaningConfig, levels: list[LevelData], evals: dict[Arm, P
         "config": dataclasses.asdict(cfg), "seconds": round(seconds, 1), "stage_seconds": stage_seconds, "figures": figures,
         "sections": [
             section(f"At the default flaw rates ({default} of rows)",
-                    "Δ = clean minus the other arm, so a positive Δ means the check or cleaning helped.",
+                    "Δ = clean minus the other arm, so a positive Δ means the check or cleaning helped. "
+                    "The CI verdict reads each comparison alone; the Holm column adjusts its p "
+                    "(the t test matching the interval) for every comparison of this study, at "
+                    "every level, as one family (Holm 1979, family-wise error 0.05).",
                     columns=COMPARISON_COLUMNS,
                     rows=[comparison_row(f"{default}: clean vs raw", main["clean_vs_raw"]), *rows]),
             section("What each check caught (default rates)",
@@ -132,9 +144,11 @@ def build_study(cfg: CleaningConfig, levels: list[LevelData], evals: dict[Arm, P
                     columns=["flaw", "variant", "planted", "caught by"], rows=detect),
             section("Dose-response", columns=COMPARISON_COLUMNS, rows=dose, svg=plot),
             section("Contamination inflation (raw arm)",
-                    "Accuracy on test items whose problem leaked into train (verbatim or renamed) "
+                    "Accuracy on test items whose problem leaked into train (verbatim, renamed or reworded) "
                     "against the rest. The raw arm trained on the leaks; the clean arm did not "
-                    "(datacheck removed the verbatim ones and some renamed ones).",
+                    "(datacheck removes verbatim, renamed and reworded leaks alike). The held-out "
+                    "split shares no computation with train, so the clean arm is an uncontaminated "
+                    "control.",
                     columns=["level", "leaked items", "raw: leaked", "raw: rest", "clean: leaked",
                              "raw - clean on leaked [95% CI]", "raw - clean on the rest"],
                     rows=infl),

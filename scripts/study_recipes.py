@@ -20,7 +20,14 @@ from typing import Any
 from reasoneval.artifacts import atomic_write_text
 from scripts.recipe import PipelineConfig
 from scripts.stages import Stage, run_stage
-from scripts.study_report import COMPARISON_COLUMNS, compare_arms, comparison_row, pct, section
+from scripts.study_report import (
+    COMPARISON_COLUMNS,
+    compare_arms,
+    comparison_row,
+    holm,
+    pct,
+    section,
+)
 from scripts.study_runner import Arm, Chain, data_key, run_arms
 
 RECIPES = {"base -> GRPO": ("grpo",), "base -> SFT": ("sft",), "base -> SFT -> GRPO": ("sft", "grpo")}
@@ -64,6 +71,7 @@ def build_study(cfg: RecipesConfig, pcfg: PipelineConfig, evals: dict[Arm, Path]
         c = compare_arms(runs["base"], paths)
         accuracy[name] = {"mean": c["candidate_accuracy"], "runs": c["candidate_runs"], "n_items": c["n_items"]}
     pairs = {f"{b} vs {a}": compare_arms(runs[a], runs[b]) for a, b in combinations(runs, 2)}
+    holm(list(pairs.values()))  # the six pairwise comparisons are one family
     best = max(RECIPES, key=lambda n: accuracy[n]["mean"])
     beaten = [_versus(best, other, pairs) for other in RECIPES if other != best]
     table = [[name, pct(a["mean"]), ", ".join(pct(r) for r in a["runs"]), SEED_STUDY[name]]

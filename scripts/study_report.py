@@ -33,6 +33,7 @@ def compare_arms(baseline: Sequence[Path], candidate: Sequence[Path],
         sides = [[{i: r for i, r in run.items() if i in items} for run in side] for side in sides]
     result = compare_groups(sides[0], sides[1], test="superiority", seed=0)
     return {
+        "p_value": two_sided_p(result.delta, result.se, result.df),
         "n_items": result.n_items, "runs": [result.n_baseline_runs, result.n_candidate_runs],
         "baseline_accuracy": result.baseline_accuracy, "candidate_accuracy": result.candidate_accuracy,
         "baseline_runs": list(result.baseline_runs), "candidate_runs": list(result.candidate_runs),
@@ -40,6 +41,29 @@ def compare_arms(baseline: Sequence[Path], candidate: Sequence[Path],
         "ci_method": result.ci_method, "mcnemar_p": result.mcnemar_p, "mde": result.mde,
         "effect": effect(result.ci_low, result.ci_high), "compare_verdict": result.verdict(),
     }  # fmt: skip
+
+
+def two_sided_p(delta: float, se: float, df: float | None) -> float:
+    """The p-value matching the comparison's interval: t with its df, normal for the bootstrap."""
+    from scipy import stats
+
+    if se <= 0:
+        return 1.0 if delta == 0 else 0.0
+    z = abs(delta) / se
+    return float(2 * (stats.t.sf(z, df) if df is not None else stats.norm.sf(z)))
+
+
+def holm(family: Sequence[dict[str, Any]], alpha: float = 0.05) -> None:
+    """Holm's step-down adjustment (Holm 1979) over one study's family of comparisons: each gets
+    ``p_holm`` and ``holm_effect``, the CI's reading kept only where the adjusted p < alpha.
+    Comparisons whose arms kept the same rows have no test and stay out of the family."""
+    tested = sorted((c for c in family if not c.get("same_rows_as_clean")), key=lambda c: c["p_value"])
+    running = 0.0
+    for rank, c in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - rank) * c["p_value"]))
+        c["p_holm"] = running
+        c["holm_effect"] = c["effect"] if running < alpha else "not resolved after Holm"
+        c["family_size"] = len(tested)
 
 
 def pct(x: float) -> str:
@@ -51,11 +75,13 @@ def delta_cell(c: Mapping[str, Any]) -> str:
 
 
 def comparison_row(label: str, c: Mapping[str, Any]) -> list[str]:
+    adjusted = f"{c['p_holm']:.3g}: {c['holm_effect']}" if "p_holm" in c else "-"
     return [label, pct(c["baseline_accuracy"]), pct(c["candidate_accuracy"]), delta_cell(c),
-            c["effect"], str(c["n_items"])]  # fmt: skip
+            c["effect"], f"{c['p_value']:.3g}", adjusted, str(c["n_items"])]  # fmt: skip
 
 
-COMPARISON_COLUMNS = ["comparison", "baseline", "candidate", "Δ points [95% CI]", "verdict", "items"]
+COMPARISON_COLUMNS = ["comparison", "baseline", "candidate", "Δ points [95% CI]", "verdict (CI)", "p",
+                      "Holm-adjusted p: verdict", "items"]  # fmt: skip
 
 
 def section(heading: str, *text: str, columns: Sequence[str] = (), rows: Sequence[Sequence[str]] = (),

@@ -26,7 +26,6 @@ from train.modeling import (
 from train.preflight import is_local_path
 from train.provenance import RunMeta, finish_run, now_utc
 from train.rewards import MAX_FORMAT_WEIGHT, accuracy_reward, format_reward
-from train.rl_health import HEALTH_FILE, RLHealthLog, read_health, summary
 from train.sample_log import CompletionSampleLog, RewardFn
 
 SAMPLES_FILE = "completion_samples.jsonl"
@@ -198,6 +197,9 @@ def prepare(
     from transformers import set_seed
     from trl.trainer.grpo_trainer import GRPOTrainer
 
+    # The health log subclasses transformers' callback: imported here, after the console filters.
+    from train.rl_health import HEALTH_FILE, RLHealthLog
+
     hw = detect_hardware(force_cpu=cfg.force_cpu, optim=cfg.optim)
     set_seed(cfg.seed)
     if reward_funcs is None:
@@ -238,6 +240,8 @@ def prepare(
 
 
 def finish(run: GRPORun) -> RunMeta:
+    from train.rl_health import read_health, summary
+
     health = summary(read_health(run.cfg.output_dir))
     return finish_run(run, stage="grpo", n_eval=0, merged_base=run.merged_base, rl_health=health)
 

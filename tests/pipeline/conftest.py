@@ -34,8 +34,10 @@ def _write_run(path: Path, correct: Sequence[bool], formatted: Sequence[bool] | 
     return path
 
 
-def _write_rewards(grpo_dir: Path, per_step: Sequence[float]) -> Path:
+def _write_rewards(grpo_dir: Path, per_step: Sequence[float], update: float = 0.01) -> Path:
+    """GRPO's logged rewards, and the adapter's relative weight change in its train_meta.json."""
     grpo_dir.mkdir(parents=True, exist_ok=True)
+    (grpo_dir / "train_meta.json").write_text(json.dumps({"rl_health": {"relative_weight_change": update}}))
     lines = [json.dumps({"step": i, "reward_mean": {"accuracy_reward": r}}) for i, r in enumerate(per_step)]
     (grpo_dir / "completion_samples.jsonl").write_text("\n".join(lines) + "\n")
     return grpo_dir
@@ -47,5 +49,5 @@ def write_run() -> RunFactory:
 
 
 @pytest.fixture
-def write_rewards() -> Callable[[Path, Sequence[float]], Path]:
+def write_rewards() -> Callable[..., Path]:
     return _write_rewards

@@ -25,8 +25,9 @@ def _outcomes(accuracy: float, seed: int) -> list[bool]:
 
 @pytest.fixture
 def setup(tmp_path: Path, write_run: Any, write_rewards: Any) -> Any:
-    def make(final: list[bool], rewards: list[float]) -> tuple[PipelineConfig, dict[str, Path], Path]:
-        return _setup(tmp_path, final, rewards, write_run, write_rewards)
+    def make(final: list[bool], rewards: list[float], update: float = 0.01
+             ) -> tuple[PipelineConfig, dict[str, Path], Path]:  # fmt: skip
+        return _setup(tmp_path, final, rewards, write_run, lambda d, r: write_rewards(d, r, update))
 
     return make
 
@@ -34,7 +35,7 @@ def setup(tmp_path: Path, write_run: Any, write_rewards: Any) -> Any:
 def _setup(tmp_path: Path, final: list[bool], rewards: list[float], write_run: Any,
            write_rewards: Any) -> tuple[PipelineConfig, dict[str, Path], Path]:  # fmt: skip
     baseline = write_run(tmp_path / "baseline", _outcomes(0.7, 0), None)
-    (baseline / REWARD_FILE).write_text(json.dumps({"accuracy_reward": 0.6}))
+    (baseline / REWARD_FILE).write_text(json.dumps({"accuracy_reward": 0.6, "relative_weight_change": 0.01}))
     out = tmp_path / "run"
     write_rewards(out / "seed0" / "grpo", rewards)
     evals = {"grpo/seed0": write_run(out / "eval" / "grpo" / "seed0", final, None)}
@@ -46,6 +47,15 @@ def test_the_same_model_passes(tmp_path: Path, setup: Any) -> None:
     assert ci_gate(cfg, tmp_path / "run", evals, baseline)
     saved = json.loads((tmp_path / "run" / "gate.json").read_text())
     assert saved["accuracy"]["passed"] and saved["accuracy"]["delta"] == 0
+
+
+def test_rl_that_does_not_train_fails_the_training_gate(tmp_path: Path, setup: Any) -> None:
+    """Same answers and rewards as the baseline, but the adapter barely moved (a learning rate
+    near 0): only the training check sees it."""
+    cfg, evals, baseline = setup(_outcomes(0.7, 0), [0.55, 0.65], update=1e-6)
+    assert not ci_gate(cfg, tmp_path / "run", evals, baseline)
+    saved = json.loads((tmp_path / "run" / "gate.json").read_text())
+    assert saved["accuracy"]["passed"] and saved["reward"]["passed"] and not saved["training"]["passed"]
 
 
 def test_a_ten_point_regression_fails_the_accuracy_gate(tmp_path: Path, setup: Any) -> None:

@@ -28,6 +28,7 @@ NOT_A_STAGE_SETTING = {
     "baseline": "the CI gate, after every stage",
     "margin": "the CI gate",
     "reward_tolerance": "the CI gate",
+    "min_rl_update": "the CI gate",
     "max_leaked_share": "the leak gate, read after the data stage",
     "eval_splits": "chooses which evaluation stages exist (each split has its own directories)",
 }

@@ -47,3 +47,23 @@ def test_naive_reading_of_flawed_rows() -> None:
     assert swapped["final_answer"] == "7" and swapped["reasoning"].startswith("#### 7")
     with pytest.raises(ValueError, match="no number"):
         naive_row("r", {"question": "q", "answer": "seven"})
+
+
+def test_holm_adjusts_a_family_and_can_overturn_a_single_verdict() -> None:
+    from scripts.study_report import holm
+
+    family = [{"p_value": p, "effect": "helps"} for p in (0.001, 0.02, 0.03, 0.5)]
+    holm(family)
+    # Holm: sorted p times (m - rank), running maximum: 0.004, 0.06, 0.06, 0.5
+    assert [round(c["p_holm"], 3) for c in family] == [0.004, 0.06, 0.06, 0.5]
+    assert [c["holm_effect"] for c in family] == ["helps"] + ["not resolved after Holm"] * 3
+    same = {"p_value": 0.0, "effect": "same rows", "same_rows_as_clean": True}
+    holm([same])
+    assert "p_holm" not in same  # no test, not in the family
+
+
+def test_the_p_value_matches_the_interval(tmp_path: Path, write_run) -> None:
+    low = [write_run(tmp_path / f"a{s}", [True] * 60 + [False] * 40) for s in range(3)]
+    high = [write_run(tmp_path / f"b{s}", [True] * (66 + s) + [False] * (34 - s)) for s in range(3)]
+    c = compare_arms(low, high)
+    assert (c["p_value"] < 0.05) == (c["ci_low"] > 0 or c["ci_high"] < 0)

@@ -66,3 +66,14 @@ def test_bitsandbytes_kernels_hint_and_trl_vllm_warning_are_filtered() -> None:
     quiet = _import_noise(quiet=True)
     assert "kernels-community" not in quiet and "TRL currently supports vLLM" not in quiet
     assert "other warnings show" in quiet
+
+
+@pytest.mark.parametrize("module", ["train.sft", "train.grpo"])
+def test_importing_a_training_cli_leaves_the_libraries_for_after_the_console_filters(
+    module: str,
+) -> None:
+    # bitsandbytes logs its kernels hint at import; the CLIs install the filter first, so neither
+    # it nor transformers (which imports it) may load when the module does.
+    code = f"import sys, {module}; print(sorted(m for m in ('transformers', 'bitsandbytes', 'trl') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]", out.stderr[-2000:]
