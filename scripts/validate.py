@@ -119,9 +119,10 @@ def validate_pipeline(cfg: PipelineConfig, out: Path, *, names: Mapping[str, str
 
 
 def _check_recipe_choices(cfg: PipelineConfig, key: Callable[[str], str]) -> None:
-    """The held-out splits, the SFT/GRPO cut, the leak gate and GRPO's scheduler (issues 22, 23),
-    which no stage's own checks cover: each failed only once its stage started, or never. (GRPO's
-    min_p, loss_type and scale_rewards go through train.grpo's checks below, by GRPO_KEYS.)"""
+    """The held-out splits, the SFT/GRPO cut, the leak and training gates and GRPO's scheduler
+    (issues 22, 23), which no stage's own checks cover: each failed only once its stage started, or
+    never. (GRPO's min_p, loss_type and scale_rewards go through train.grpo's checks below, by
+    GRPO_KEYS.)"""
     from scripts import recipe
 
     try:
@@ -131,6 +132,8 @@ def _check_recipe_choices(cfg: PipelineConfig, key: Callable[[str], str]) -> Non
     # rl_share 1 would leave SFT no rows; a leaked share is a share, and NaN passes every gate.
     check_number(key("rl_share"), cfg.rl_share, 0, 1, high_open=True)
     check_number(key("max_leaked_share"), cfg.max_leaked_share, 0, 1)
+    # The training gate's floor, a share of the baseline's weight change: NaN would pass any run.
+    check_number(key("min_rl_update"), cfg.min_rl_update, 0)
     from transformers.trainer_utils import SchedulerType
 
     schedulers = [s.value for s in SchedulerType]

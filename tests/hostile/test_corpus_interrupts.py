@@ -86,7 +86,7 @@ def test_pipeline_signals_in_each_stage_then_reruns_and_edits(
     from scripts import pipeline
 
     out = tmp_path / "run"
-    argv = ["-m", "scripts.pipeline", "--out", str(out), *PIPELINE_TOY]
+    argv = ["-m", "scripts.pipeline", "--out", str(out), *PIPELINE_TOY, "--seeds", "0"]
     data, sft, grpo = out / "data", out / "seed0" / "sft", out / "seed0" / "grpo"
     # Each model on the test split, then on test-ood (scripts.recipe.eval_plan): 10 stages in all,
     # the data and its SFT | GRPO split first.
@@ -153,7 +153,11 @@ def test_pipeline_signals_in_each_stage_then_reruns_and_edits(
 def test_study_arm_signals_then_reruns_keep_what_finished(tmp_path: Path) -> None:
     _needs_training()
     out = tmp_path / "study"
-    overrides = "[" + ", ".join(f"{k}={v}" for k, v in TOY.items() if k != "layers") + "]"
+    # GRPO writes its first file at its first logged step (every 5th) and finishes the stage in
+    # milliseconds after its last: 10 steps leave seconds between the two for the signals to land
+    # mid-stage (with 1 step, a loaded machine saw the arm finish between poll and SIGKILL).
+    study_toy = {**TOY, "grpo_steps": 10}
+    overrides = "[" + ", ".join(f"{k}={v}" for k, v in study_toy.items() if k != "layers") + "]"
     argv = ["-m", "scripts.study", "recipes", "--profile", "toy", "--out", str(out),
             "--set", f"overrides={overrides}"]
 
