@@ -169,7 +169,10 @@ def run_clean(args: argparse.Namespace) -> int:
         model_path=args.model,
         max_ifd=args.max_ifd,
     )
-    report = clean_to_dir(spec, config, args.out)
+    from reasoneval.outlock import output_lock
+
+    with output_lock(args.out):  # a second clean into this --out exits 2
+        report = clean_to_dir(spec, config, args.out)
     print(
         f"{report['rows']} rows: {report['kept']} kept, {report['rejected']} rejected; "
         f"report at {args.out / 'report.md'}",

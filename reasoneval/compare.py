@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reasoneval.artifacts import read_jsonl
-from reasoneval.errors import InputError, finite_float, non_negative_float, positive_int
+from reasoneval.errors import InputError, finite_float, int_in, non_negative_float, seed_int
 from reasoneval.manifest import check_run_files
-from reasoneval.multiseed import TESTS, GroupComparison, compare_groups
+from reasoneval.multiseed import MAX_N_BOOT, MIN_N_BOOT, TESTS, GroupComparison, compare_groups
 from reasoneval.records import ORIGINAL, in_variant
 
 __all__ = [
@@ -160,9 +160,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=ORIGINAL,
         help="compare this prompt variant or family instead of the originals (default original)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument(
-        "--n-boot", type=positive_int, default=DEFAULT_N_BOOT, help="bootstrap resamples"
+        "--n-boot", type=int_in(MIN_N_BOOT, MAX_N_BOOT), default=DEFAULT_N_BOOT,
+        help=f"bootstrap resamples, {MIN_N_BOOT} to {MAX_N_BOOT:,} (default %(default)s)",
     )
     parser.add_argument("--id-field", default="id", help="field that matches items (default id)")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
@@ -186,10 +187,31 @@ def _sides(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
     return [args.pair[0]], [args.pair[1]]
 
 
+def refuse_repeated_runs(side: str, paths: Sequence[Path]) -> None:
+    """One run given twice in a group would count as two seeds and narrow the interval (a lower
+    bound of +24.7 against +13.6 with a real second seed, issue 29): refuse equal contents."""
+    import hashlib
+
+    seen: dict[str, Path] = {}
+    for path in paths:
+        samples = path / "samples.jsonl" if path.is_dir() else path
+        try:
+            digest = hashlib.sha256(samples.read_bytes()).hexdigest()
+        except OSError:
+            continue  # load_run_results names what is wrong with it
+        if digest in seen:
+            raise InputError(f"{side}: {seen[digest]} and {path} hold the same samples "
+                             f"(sha256 {digest[:12]}): one run given twice would count as two "
+                             "seeds; give each seed's run once")
+        seen[digest] = path
+
+
 def run(args: argparse.Namespace) -> int:
     if args.min_effect and args.test != "superiority":
         raise InputError("--min-effect applies to --test superiority")
     base_paths, cand_paths = _sides(args)
+    for side, paths in (("--baseline", base_paths), ("--candidate", cand_paths)):
+        refuse_repeated_runs(side, paths)
     from reasoneval.prompt_styles import check_same_style
 
     check_same_style([*base_paths, *cand_paths], allowed=args.allow_style_mismatch,

@@ -10,6 +10,7 @@ metric name that only one layer reports (``accuracy``).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -97,12 +98,22 @@ def check_gates_up_front(gates: Sequence[Gate], layers: Sequence[str], has_basel
 
 
 def flat_metrics(report: Mapping[str, Any]) -> dict[str, float]:
-    """report.json's layers -> {"layer.metric": value}."""
-    return {
-        f"{layer}.{name}": float(m["value"])
-        for layer, body in report.get("layers", {}).items()
-        for name, m in body.get("metrics", {}).items()
-    }
+    """report.json's layers -> {"layer.metric": value}; InputError on a value that is no finite
+    number, since every comparison with NaN is false and a gate on it would pass (issue 29)."""
+    layers = report.get("layers", {})
+    if not isinstance(layers, Mapping) or not all(
+        isinstance(body, Mapping) and isinstance(body.get("metrics", {}), Mapping)
+        for body in layers.values()
+    ):
+        raise InputError("report.json: 'layers' must map each layer to its 'metrics' object")
+    flat = {}
+    for layer, body in layers.items():
+        for name, m in body.get("metrics", {}).items():
+            value = m.get("value") if isinstance(m, Mapping) else None
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise InputError(f"report.json: metric {layer}.{name} is {value!r}, not a finite number")
+            flat[f"{layer}.{name}"] = float(value)
+    return flat
 
 
 def resolve_metric(name: str, known: Mapping[str, float]) -> str:
@@ -137,9 +148,7 @@ def check_gate(
 
 def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
     """A run directory's (report.json contents, samples.jsonl path); InputError if incomplete."""
-    import json
-
-    from reasoneval.manifest import check_run_files
+    from reasoneval.manifest import check_manifest, check_run_files
 
     path = Path(path)
     check_run_files(path)
@@ -147,15 +156,27 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
     for p in (report_path, samples_path):
         if not p.is_file():
             raise InputError(f"baseline {path} has no {p.name}")
+        check_manifest(p)  # a file edited after its run finished is no baseline
+    report = read_report(report_path)
+    flat_metrics(report)  # a NaN in the baseline fails here, before any generation
+    return report, samples_path
+
+
+def read_report(report_path: Path) -> dict[str, Any]:
+    """A report.json's object; InputError (one line) for anything unreadable."""
+    import json
+
     try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+        report = json.loads(Path(report_path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{report_path}: not valid JSON ({exc.msg})") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # bytes, huge ints, nesting
         raise InputError(f"{report_path}: not readable JSON ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise InputError(f"{report_path}: cannot read ({exc.strerror})") from None
     if not isinstance(report, dict):
         raise InputError(f"{report_path}: expected a JSON object")
-    return report, samples_path
+    return report
 
 
 def original_results(samples_path: Path, *, verify: bool = True) -> dict[str, list[bool]]:

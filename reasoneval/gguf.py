@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.checkpoint_files import CheckpointError
-from reasoneval.manifest import _sha256
+from reasoneval.manifest import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def inspect_gguf(path: Path) -> GGUFInfo:
     types = Counter(t.tensor_type.name for t in reader.tensors)
     return GGUFInfo(
         path=str(path.resolve()),
-        sha256=_sha256(path),
+        sha256=sha256_file(path),
         architecture=arch,
         name=_field_text(reader, "general.name"),
         tensor_types=dict(sorted(types.items())),

@@ -14,23 +14,21 @@ import hashlib
 import json
 import os
 import shutil
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from reasoneval.artifacts import atomic_write_text
+from reasoneval.artifacts import atomic_write_text, remove_stale_temporaries, temporary_prefix
 from reasoneval.errors import InputError
 
 __all__ = ["MANIFEST", "WRITING", "begin_output", "check_manifest", "check_run_dir",
-           "check_run_files", "finish_output", "listed_files", "replace_run_files"]
+           "check_run_files", "finish_output", "listed_files", "replace_run_files", "sha256_file"]
 
 MANIFEST = "manifest.json"
 WRITING = ".writing"  # present from begin_output until finish_output: a writer is (or was) busy
 MANIFEST_SCHEMA = 1
-STALE_TMP_SECONDS = 3600  # a temporary this old belongs to no live writer (atomic_write_text's)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -43,19 +41,13 @@ def begin_output(out: Path) -> None:
     (out / MANIFEST).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / WRITING).write_text("a writer started here and has not finished\n")
-    cutoff = time.time() - STALE_TMP_SECONDS
-    for tmp in out.rglob(".*.tmp"):
-        try:
-            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
-                tmp.unlink()
-        except OSError:
-            continue  # another process removed it, or it is not ours to remove
+    remove_stale_temporaries(out)
 
 
 def finish_output(out: Path, files: Iterable[str], writer: str) -> None:
     """Write the manifest for ``files`` (paths relative to ``out``); call after every file exists."""
     listed = {
-        name: {"sha256": _sha256(out / name), "bytes": (out / name).stat().st_size}
+        name: {"sha256": sha256_file(out / name), "bytes": (out / name).stat().st_size}
         for name in sorted(files)
     }
     body = {"schema_version": MANIFEST_SCHEMA, "writer": writer, "files": listed}
@@ -98,7 +90,7 @@ def check_run_files(out: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise InputError(f"{manifest} is not a readable manifest (rerun the run)") from None
     missing = [name for name in expected if not (out / name).is_file()]
-    changed = [n for n in expected if n not in missing and _sha256(out / n) != expected[n]]
+    changed = [n for n in expected if n not in missing and sha256_file(out / n) != expected[n]]
     if missing or changed:
         what = "; ".join(x for x in (f"missing {', '.join(missing)}" if missing else "",
                                       f"changed {', '.join(changed)}" if changed else "") if x)
@@ -119,7 +111,7 @@ def replace_run_files(src: Path, dst: Path, names: Sequence[str], writer: str) -
     for name in names:
         target = dst / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.copy.tmp")
+        tmp = target.with_name(f"{temporary_prefix(target.name)}copy.tmp")
         shutil.copyfile(src / name, tmp)
         tmp.replace(target)
     for name in old - set(names):
@@ -157,5 +149,5 @@ def check_manifest(path: Path) -> None:
         expected = entry["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(f"{path} is not listed in a readable {manifest}") from None
-    if _sha256(path) != expected:
+    if sha256_file(path) != expected:
         raise InputError(f"{path} differs from {manifest}: a later run changed it (rerun it)")

@@ -6,124 +6,38 @@ baseline, as syrupy's ``--snapshot-update``). Fixtures: ``reasoneval_report``,
 ``reasoneval_baseline`` (a :class:`RunReport`, or a :class:`RunGroup` when repeated). Helper:
 :func:`assert_no_regression`.
 Importing this module must stay cheap and torch-free: pytest loads it in every session.
+
+Bad input (a report that cannot be read, a metric that is no finite number, a misused option or
+helper argument) stops the session as a usage error, pytest's status 4, never as a failed gate
+(status 1, what CI reads as a regression) nor a pass: a gate on NaN used to pass (issue 29).
 """
 
 from __future__ import annotations
 
-import json
+import math
 import shutil
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
-REPORT_FILE = "report.json"
-SAMPLES_FILE = "samples.jsonl"
+from reasoneval.errors import InputError
+from reasoneval.run_reports import (
+    REPORT_FILE,
+    SAMPLES_FILE,
+    GateInputError,
+    MetricValue,
+    RunGroup,
+    RunReport,
+    Runs,
+    group_of,
+)
+
+__all__ = ["GateInputError", "MetricValue", "RunGroup", "RunReport", "assert_no_regression"]
+
 RUN_FILES = (SAMPLES_FILE, REPORT_FILE, "report.html")  # a run's results, as reasoneval.run writes
 PATH_OPTIONS = ("--reasoneval-report", "--reasoneval-baseline")
-
-
-@dataclass(frozen=True, slots=True)
-class MetricValue:
-    """One metric of one report; compares by value so ``assert m >= 0.4`` reads naturally."""
-
-    name: str
-    value: float
-    lo: float | None = None
-    hi: float | None = None
-    n: int | None = None
-    higher_is_better: bool | None = True  # None: a reference figure, no better direction
-    runs: int = 1
-
-    def __float__(self) -> float:
-        return self.value
-
-    def _other(self, other: object) -> float:
-        if isinstance(other, MetricValue):
-            return other.value
-        if isinstance(other, int | float):
-            return float(other)
-        raise TypeError(f"cannot compare a metric with {type(other).__name__}")
-
-    def __lt__(self, other: object) -> bool:
-        return self.value < self._other(other)
-
-    def __le__(self, other: object) -> bool:
-        return self.value <= self._other(other)
-
-    def __gt__(self, other: object) -> bool:
-        return self.value > self._other(other)
-
-    def __ge__(self, other: object) -> bool:
-        return self.value >= self._other(other)
-
-    def describe(self) -> str:
-        ci = (
-            f" [{self.lo:.4f}, {self.hi:.4f}]"
-            if self.lo is not None and self.hi is not None
-            else ""
-        )
-        n = f" (n={self.n})" if self.n is not None else ""
-        runs = f" (mean of {self.runs} runs)" if self.runs > 1 else ""
-        return f"{self.name} = {self.value:.4f}{ci}{n}{runs}"
-
-
-class RunReport:
-    """A run directory's report.json (and samples.jsonl when present)."""
-
-    def __init__(self, path: Path) -> None:
-        path = Path(path)
-        self.dir = path.parent if path.is_file() else path
-        report_path = path if path.is_file() else path / REPORT_FILE
-        if not report_path.is_file():
-            raise FileNotFoundError(f"no reasoneval report at {report_path}")
-        self.data: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
-        samples = self.dir / SAMPLES_FILE
-        self.samples_path: Path | None = samples if samples.is_file() else None
-
-    def metric_names(self) -> list[str]:
-        return [
-            f"{layer}.{name}"
-            for layer, body in self.data.get("layers", {}).items()
-            for name in body.get("metrics", {})
-        ]
-
-    def metric(self, name: str) -> MetricValue:
-        from reasoneval.gates import flat_metrics, resolve_metric
-
-        full = resolve_metric(name, flat_metrics(self.data))
-        layer, metric = full.split(".", 1)
-        m = self.data["layers"][layer]["metrics"][metric]
-        return MetricValue(
-            full,
-            float(m["value"]),
-            m.get("lo"),
-            m.get("hi"),
-            m.get("n"),
-            m.get("higher_is_better", True),
-        )
-
-    def __repr__(self) -> str:
-        return f"RunReport({str(self.dir)!r})"
-
-
-class RunGroup(tuple[RunReport, ...]):
-    """Several runs of one recipe (training seeds); a metric of the group is its mean over runs."""
-
-    def metric(self, name: str) -> MetricValue:
-        values = [run.metric(name) for run in self]
-        first = values[0]
-        mean = sum(v.value for v in values) / len(values)
-        return MetricValue(first.name, mean, None, None, first.n, first.higher_is_better, len(self))
-
-
-Runs = RunReport | Sequence[RunReport]
-
-
-def _group(runs: Runs) -> RunGroup:
-    return RunGroup((runs,) if isinstance(runs, RunReport) else runs)
+FIXTURES = ("reasoneval_report", "reasoneval_baseline")
 
 
 def assert_no_regression(
@@ -139,7 +53,7 @@ def assert_no_regression(
 ) -> None:
     """Fail when ``metric`` got worse than the baseline by more than ``margin_points`` points.
 
-    Runs made with different prompt styles are refused (InputError, one line) unless
+    Runs made with different prompt styles are refused (GateInputError: a usage error) unless
     ``allow_style_mismatch``, as `reasoneval compare` refuses them.
 
     Either side may be one run or a group of runs (one per training seed). For ``accuracy`` with
@@ -147,24 +61,35 @@ def assert_no_regression(
     seed noise passes, a real one fails; ``test="superiority"`` instead demands a gain); any other
     metric compares the groups' mean point values, one point being 0.01 of a rate.
     """
-    cands, bases = _group(report), _group(baseline)
+    for name, value, low in (("margin_points", margin_points, 0.0),
+                             ("min_effect_points", min_effect_points, -math.inf)):
+        if not (isinstance(value, int | float) and math.isfinite(value) and value >= low):
+            raise GateInputError(f"assert_no_regression: {name} must be a finite number"
+                                 f"{'' if low == -math.inf else f' >= {low:g}'}, got {value!r}")
+    cands, bases = group_of(report), group_of(baseline)
     from reasoneval.prompt_styles import check_same_style
 
-    check_same_style([r.dir for r in (*bases, *cands)], allowed=allow_style_mismatch,
-                     flag="allow_style_mismatch=True")  # fmt: skip
+    try:
+        check_same_style([r.dir for r in (*bases, *cands)], allowed=allow_style_mismatch,
+                         flag="allow_style_mismatch=True")  # fmt: skip
+    except InputError as exc:
+        raise GateInputError(str(exc)) from None  # bad input, not a regression
     cand, base = cands.metric(metric), bases.metric(metric)
     samples = [r.samples_path for r in (*cands, *bases)]
     if cand.name == "accuracy.accuracy" and all(samples):
         from reasoneval.compare import compare_groups, load_run_results
 
-        g = compare_groups(
-            [load_run_results(r.dir) for r in bases],
-            [load_run_results(r.dir) for r in cands],
-            test=test,
-            margin_points=margin_points,
-            min_effect_points=min_effect_points,
-            seed=seed,
-        )
+        try:
+            g = compare_groups(
+                [load_run_results(r.dir) for r in bases],
+                [load_run_results(r.dir) for r in cands],
+                test=test,
+                margin_points=margin_points,
+                min_effect_points=min_effect_points,
+                seed=seed,
+            )
+        except InputError as exc:
+            raise GateInputError(str(exc)) from None
         if not g.passed:
             what = "regression in" if test == "non-inferiority" else "no gain shown in"
             detail = "\n  ".join(g.text().splitlines())
@@ -174,9 +99,9 @@ def assert_no_regression(
             )
         return
     if test != "non-inferiority":
-        raise ValueError(f"test={test!r} needs accuracy with samples files; got {cand.name}")
+        raise GateInputError(f"test={test!r} needs accuracy with samples files; got {cand.name}")
     if cand.higher_is_better is None:
-        raise TypeError(f"{cand.name} has no better direction; assert a bound on it instead")
+        raise GateInputError(f"{cand.name} has no better direction; assert a bound on it instead")
     drop = (base.value - cand.value) if cand.higher_is_better else (cand.value - base.value)
     if drop * 100 > margin_points:
         direction = "fell" if cand.higher_is_better else "rose"
@@ -225,6 +150,33 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+def _stop_on_bad_input(item: pytest.Item, exc: BaseException) -> None:
+    """Bad input to a gate ends the session as a usage error; anything else is left alone."""
+    ours = isinstance(exc, GateInputError) or (
+        isinstance(exc, pytest.UsageError) and any(f in FIXTURES for f in item.fixturenames)  # type: ignore[attr-defined]
+    )
+    if ours:
+        pytest.exit(f"reasoneval: error: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except BaseException as exc:
+        _stop_on_bad_input(item, exc)
+        raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except BaseException as exc:
+        _stop_on_bad_input(item, exc)
+        raise
+
+
 def _load(paths: list[str]) -> RunReport | RunGroup:
     runs = [RunReport(Path(p)) for p in paths]
     return runs[0] if len(runs) == 1 else RunGroup(runs)
@@ -246,12 +198,12 @@ def _write_baseline(report: RunReport, target: Path) -> None:
     manifest; replacing only report.json and samples.jsonl left the old manifest and the old
     model's report.html beside them. A lone .json target gets the report.json alone.
     """
-    from reasoneval.errors import InputError
+    from reasoneval.artifacts import temporary_prefix
     from reasoneval.manifest import MANIFEST, check_run_files, listed_files, replace_run_files
 
     if target.suffix == ".json" and not (target.parent / MANIFEST).is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
+        tmp = target.with_name(f"{temporary_prefix(target.name)}copy.tmp")
         shutil.copyfile(report.dir / REPORT_FILE, tmp)
         tmp.replace(target)
         return

@@ -14,7 +14,7 @@ from reasoneval import console
 from reasoneval.artifacts import check_out_dir
 from reasoneval.backends.base import SamplingConfig
 from reasoneval.datasets import DatasetSpec
-from reasoneval.errors import InputError, float_in, non_negative_float, positive_int
+from reasoneval.errors import InputError, float_in, non_negative_float, positive_int, seed_int
 from reasoneval.gates import check_gates_up_front, parse_gate
 from reasoneval.layers import parse_layers
 from reasoneval.prompt_styles import CHOICES
@@ -76,7 +76,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="gate against a --baseline run of another prompt style",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--baseline", type=Path, help="a previous run directory to gate against")
     p.add_argument(
@@ -192,5 +192,9 @@ def _sensitivity_config(args: argparse.Namespace) -> SensitivityConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reasoneval.outlock import output_lock
+
     console.setup_logging(verbose=args.verbose)
-    return execute(config_from_args(args))
+    cfg = config_from_args(args)
+    with output_lock(cfg.out):  # a second run on this --out exits 2 (reasoneval.outlock)
+        return execute(cfg)

@@ -11,11 +11,17 @@ from typing import Any
 
 from reasoneval.answers import PercentMode, parse_gold, score_response
 from reasoneval.artifacts import check_out_file, read_jsonl, write_jsonl_atomic
-from reasoneval.errors import InputError
+from reasoneval.errors import InputError, seed_int
 from reasoneval.records import ORIGINAL, in_variant
 from reasoneval.stats import wilson_interval
 
-__all__ = ["ScoreSummary", "score_rows"]
+__all__ = ["MAX_RESPONSE_CHARS", "ScoreSummary", "score_rows"]
+
+# What one saved response may cost. Qwen3's longest recommended output budget is 38,912 tokens
+# (its model card), about 160,000 characters at ~4 a token; 250,000 leaves room, and a 50 MB
+# response line no longer costs minutes (issue 29). A longer response is not read: it counts as
+# no answer (a model that wrote that much did not answer), with its reason in `too_long`.
+MAX_RESPONSE_CHARS = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,7 @@ class ScoreSummary:
     strict: int  # answers found by an explicit final-answer marker
     flexible: int  # answers found only as the last number
     unscorable: int = 0  # rows whose gold has no numeric answer: kept, not counted in n
+    too_long: int = 0  # responses over MAX_RESPONSE_CHARS: counted as no answer, not read
     variant: str = ORIGINAL  # the prompt variant (or family) counted; "all" counts every row
     other_variants: int = 0  # rows of other variants: scored in the output, not counted here
     variants_seen: bool = False  # the file names prompt variants (a `reasoneval run`'s samples)
@@ -48,6 +55,9 @@ class ScoreSummary:
         skipped = (f"\nunscorable rows {self.unscorable} (gold has no numeric answer; "
                    "see each row's 'unscorable')" if self.unscorable else "")
         scope = f"{self.scope()}\n" if self.scope() else ""
+        if self.too_long:
+            skipped += (f"\nresponses over {MAX_RESPONSE_CHARS:,} characters {self.too_long} "
+                        "(not read, counted as no answer; see each row's 'too_long')")
         return (
             f"{scope}accuracy {100 * self.accuracy:.2f}% ({self.correct}/{self.n}), "
             f"95% Wilson CI [{100 * self.ci_low:.2f}, {100 * self.ci_high:.2f}]\n"
@@ -92,7 +102,7 @@ def score_rows(
     ``think``: the responses continue a prompt that opened ``<think>`` (see extract_answer).
     """
     scored: list[dict[str, Any]] = []
-    correct = invalid = strict = unscorable = others = 0
+    correct = invalid = strict = unscorable = too_long = others = 0
     for index, row in enumerate(rows, 1):
         counted = variant == "all" or in_variant(row, variant)
         others += not counted
@@ -113,6 +123,13 @@ def score_rows(
             if "id" in row and str(row["id"]) != item_id:
                 raise InputError(f"row {index}: has an 'id' that differs from {id_field!r}")
             out["id"] = item_id
+        if len(response) > MAX_RESPONSE_CHARS:
+            out.update(extracted=None, strategy=None, correct=False, too_long=(
+                f"response of {len(response):,} characters is over the {MAX_RESPONSE_CHARS:,} cap"))
+            scored.append(out)
+            invalid += counted
+            too_long += counted
+            continue
         extraction, is_correct = score_response(response, gold_text, think=think, percent=percent)
         out["extracted"] = extraction.value if extraction else None
         out["strategy"] = extraction.strategy if extraction else None
@@ -141,6 +158,7 @@ def score_rows(
         strict=strict,
         flexible=n - invalid - strict,
         unscorable=unscorable,
+        too_long=too_long,
         variant=variant,
         other_variants=others,
         variants_seen=any("variant" in row for row in rows),
@@ -161,7 +179,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated: accuracy (always) and traces; traces reads no model either",
     )
     parser.add_argument("--finish-field", default="finish_reason", help="stop/length per row")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the traces bootstrap")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed for the traces bootstrap")
     parser.add_argument(
         "--think", action="store_true",
         help="the responses continue a prompt that opened <think> (as `reasoneval run` primes): "
@@ -213,6 +231,8 @@ def _traces(scored: list[dict[str, Any]], args: argparse.Namespace) -> dict[str,
             continue  # unscorable: no gold to judge the trace against
         if args.variant != "all" and not in_variant(row, args.variant):
             continue  # as the accuracy: only the counted rows
+        if len(str(row[args.response_field] or "")) > MAX_RESPONSE_CHARS:
+            continue  # not read by any layer (MAX_RESPONSE_CHARS)
         item_id = str(row.get("id", index))
         question = str(row.get(args.question_field) or "") if args.question_field else ""
         gold_text = str(row[args.gold_field])

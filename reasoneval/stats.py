@@ -71,8 +71,13 @@ def paired_bootstrap_ci(
     diffs = np.asarray(cand, dtype=float) - np.asarray(base, dtype=float)
     values, counts = np.unique(np.round(diffs, 12), return_counts=True)
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, counts / n, size=n_boot)
-    means = draws @ values / n
+    # In chunks: memory stays O(chunk x distinct values) whatever n_boot is, and the draws are the
+    # same stream as one call (numpy draws multinomial rows one after another).
+    chunk = 100_000
+    means = np.concatenate([
+        rng.multinomial(n, counts / n, size=min(chunk, n_boot - start)) @ values / n
+        for start in range(0, n_boot, chunk)
+    ])
     alpha = (1 - conf) / 2
     lo, hi = np.quantile(means, [alpha, 1 - alpha])
     return float(lo), float(hi)

@@ -244,7 +244,11 @@ def cli(argv: Sequence[str] | None = None) -> int:
         bad = [k for k in ("n_problems", "steps", "batch_size", "hidden_size", "num_layers") if args[k] < 1]
         if bad or every < 0:
             raise InputError(f"must be positive: {', '.join(bad) or 'snapshot_every (>= 0)'}")
-        print(main(BaseRecipe(**args), out, snapshot_every=every))
+        from scripts.validate import validate_base_recipe
+
+        recipe = BaseRecipe(**args)
+        validate_base_recipe(recipe, out, every)  # every setting, and no data it did not write
+        print(main(recipe, out, snapshot_every=every))
         return 0
 
     return guarded("build_base", body, debug=debug)

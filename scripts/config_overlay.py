@@ -12,10 +12,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from reasoneval.errors import InputError, one_line
+
 T = TypeVar("T")
 
 
-class UsageError(ValueError):
+class UsageError(InputError, ValueError):
     """A bad profile, override or seed list: one line, exit 2."""
 
 
@@ -24,12 +26,12 @@ def _coerce(cls: type, name: str, value: Any) -> Any:
     f = {f.name: f for f in dataclasses.fields(cls)}[name]
     sample = f.default_factory() if callable(f.default_factory) else f.default
     if isinstance(sample, list):
-        items = value if isinstance(value, list) else str(value).split(",")
+        items = [] if value is None else value if isinstance(value, list) else str(value).split(",")
         kinds: dict[str, type] = {"list[float]": float, "list[str]": str}
         kind = kinds.get(str(f.type), int)  # the annotation as written: list[int] by default
         try:
-            return [kind(v) for v in items if str(v).strip()]
-        except ValueError:
+            return [_number(kind, v) if kind is not str else v for v in items if str(v).strip()]
+        except (TypeError, ValueError, OverflowError):
             raise UsageError(f"{name} wants {kind.__name__}s, got {value!r}") from None
     if isinstance(sample, bool):
         return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
@@ -43,10 +45,21 @@ def _coerce(cls: type, name: str, value: Any) -> Any:
             raise UsageError(f"{name} wants a number or none, got {value!r}") from None
     if isinstance(sample, int | float):
         try:
-            return type(sample)(value)
-        except (TypeError, ValueError):
+            return _number(type(sample), value)
+        except (TypeError, ValueError, OverflowError):
             raise UsageError(f"{name} wants a number, got {value!r}") from None
-    return None if value is None or str(value).lower() in ("null", "none", "") else str(value)
+    if "None" in str(f.type):  # an optional setting (a baseline): null, none or nothing unset it
+        return None if value is None or str(value).lower() in ("null", "none", "") else str(value)
+    if value is None:  # `--set layers=` read as null, then failed as an internal error
+        raise UsageError(f"{name} wants a value, got nothing")
+    return str(value)  # "none" is a value here: grpo_scale_rewards=none is TRL's choice
+
+
+def _number(kind: type, value: Any) -> Any:
+    """``kind(value)``, but 2.7 is no int (int() truncated it) and neither is true or .inf."""
+    if kind is int and (isinstance(value, bool) or (isinstance(value, float) and not value.is_integer())):
+        raise ValueError(value)
+    return kind(value)
 
 
 def load_dataclass(cls: type[T], path: Path, overrides: Sequence[str] = ()) -> T:
@@ -58,7 +71,10 @@ def load_dataclass(cls: type[T], path: Path, overrides: Sequence[str] = ()) -> T
         key, sep, raw = item.partition("=")
         if not sep:
             raise UsageError(f"--set wants KEY=VALUE, got {item!r}")
-        values[key] = yaml.safe_load(raw)
+        try:
+            values[key] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:  # `--seeds ' , '` was an internal error (issue 29)
+            raise UsageError(f"{key}: {raw!r} is not a value ({one_line(exc, 120)})") from None
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - known)
     if unknown:
@@ -91,7 +107,10 @@ def guarded_cli(name: str, parser: argparse.ArgumentParser, argv: Sequence[str] 
     quiet_progress_bars()  # piped into a log, tqdm writes thousands of updates
 
     def run() -> int:
+        from reasoneval.outlock import output_lock
+
         check_out_dir(args.out)
-        return body(args)
+        with output_lock(args.out):  # a second run on this --out exits 2 (reasoneval.outlock)
+            return body(args)
 
     return guarded(name, run, debug=debug, input_errors=(UsageError, ConfigError, TrainDataError))

@@ -15,7 +15,6 @@ import argparse
 import dataclasses
 import json
 import os
-import shutil
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -110,9 +109,7 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
         (kind, seed, model, (model,))
         for seed, pair in trained.items() for kind, model in zip(("sft", "grpo"), pair, strict=True)
     ]  # fmt: skip
-    for split in splits:
-        # The first split gets every layer; the others accuracy alone (the demo's time budget).
-        layers = cfg.layers if split == splits[0] else "accuracy"
+    for split, layers in recipe.eval_plan(cfg):
         for kind, seed, model, inputs in models:
             name = recipe.eval_name(kind, seed, split)
             target = out / "eval" / name
@@ -127,11 +124,14 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
 
 
 def main(cfg: PipelineConfig, out: Path, *, fresh: bool = False, update_baseline: bool = False) -> int:
+    from reasoneval.outlock import empty_output
     from scripts.pipeline_gate import ci_gate, write_baseline
     from scripts.pipeline_summary import summarize
+    from scripts.validate import validate_pipeline
 
+    validate_pipeline(cfg, out, baseline_needed=not update_baseline)  # before any stage starts
     if fresh and out.exists():
-        shutil.rmtree(out)
+        empty_output(out)
     evals = run_pipeline(cfg, out)
     timings = json.loads((out / "timings.json").read_text(encoding="utf-8"))["seconds"]
     print(summarize(out, cfg, evals, timings), flush=True)
@@ -165,7 +165,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     """The project's exit-code boundary (``reasoneval.errors.guarded``) around ``main``."""
 
     def body(args: argparse.Namespace) -> int:
-        overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds else []),
+        overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds is not None else []),
                      *([f"backend={args.backend}"] if args.backend else [])]  # fmt: skip
         return main(load_config(args.profile, overrides), args.out.resolve(), fresh=args.fresh,
                     update_baseline=args.update_baseline)  # fmt: skip

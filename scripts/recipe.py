@@ -112,6 +112,13 @@ def eval_splits(cfg: PipelineConfig) -> list[str]:
     return splits
 
 
+def eval_plan(cfg: PipelineConfig) -> list[tuple[str, str]]:
+    """(split, layers) of each evaluation: the first split gets every layer, the others accuracy
+    alone (the demo's time budget)."""
+    splits = eval_splits(cfg)
+    return [(split, cfg.layers if i == 0 else "accuracy") for i, split in enumerate(splits)]
+
+
 # Each stage below is a builder of the typed config the working package takes, and a runner
 # that hands it over. The resume fingerprint of a stage is that config, read field by field
 # (scripts.stages.typed_config), so no setting can be left out of it (issue 26).
@@ -175,6 +182,7 @@ def _train_common(cfg: PipelineConfig, seed: int, model: Path, train_file: Path,
 
 
 def sft_config(cfg: PipelineConfig, seed: int, base: Path, train_file: Path, out: Path) -> SFTRunConfig:
+    """The SFT stage's typed config (scripts/validate.py checks this same config up front)."""
     from train.sft import SFTRunConfig
 
     return SFTRunConfig(

@@ -5,6 +5,8 @@ On a rerun, a stage whose ``stage.json`` matches the fingerprint it would have n
 Any other directory is a stage that was interrupted (Ctrl-C, kill -9) or whose config or inputs
 changed, and it is removed and redone. Evaluation directories are the exception: they keep their
 generation cache, since ``reasoneval run`` resumes from it and keys it by model and prompt.
+``stage.json`` also holds the sha256 of every file the stage wrote: a stage whose files differ
+(an adapter or report edited by hand, or one a killed clear left half-deleted) is redone too.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.artifacts import atomic_write_text
+from reasoneval.manifest import sha256_file
 
 DONE_FILE = "stage.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the sha256 of every file; a stage.json of schema 1 is redone once
+NOT_OUTPUT = (DONE_FILE, ".lock")  # neither is the stage's work
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,10 @@ def typed_config(*configs: Any, out: Path, **extra: Any) -> dict[str, Any]:
 def _identity(path: Path) -> str:
     done = path / DONE_FILE
     if done.is_file():
-        return str(json.loads(done.read_text(encoding="utf-8"))["fingerprint"])
+        try:
+            return str(json.loads(done.read_text(encoding="utf-8"))["fingerprint"])
+        except (ValueError, KeyError, TypeError):
+            raise FileNotFoundError(f"stage input {path} has an unreadable {DONE_FILE}") from None
     if path.is_file():
         return hashlib.sha256(path.read_bytes()).hexdigest()
     raise FileNotFoundError(f"stage input {path} is neither a finished stage nor a file")
@@ -94,18 +101,42 @@ def _finished_record(stage: Stage, fp: str) -> dict[str, Any] | None:
         return None
     try:
         record = json.loads(done.read_text(encoding="utf-8"))
-        return record if isinstance(record, dict) and record.get("fingerprint") == fp else None
-    except ValueError:
+    except (ValueError, OSError):
         return None
+    if not isinstance(record, dict) or record.get("fingerprint") != fp:
+        return None
+    seconds, files = record.get("seconds"), record.get("files")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not isinstance(files, dict):
+        return None  # edited by hand, or written before the files were recorded
+    return record
+
+
+def output_files(stage: Stage) -> dict[str, str]:
+    """Every file the stage wrote (its resume cache and stage.json aside) -> its sha256."""
+    found = {}
+    for path in sorted(stage.out.rglob("*")):
+        rel = path.relative_to(stage.out)
+        if path.is_file() and rel.parts[0] not in stage.keep_partial and str(rel) not in NOT_OUTPUT:
+            found[rel.as_posix()] = sha256_file(path)
+    return found
+
+
+def _changed(stage: Stage, record: Mapping[str, Any]) -> str | None:
+    """Why the stage's files are not the ones its stage.json lists; None when they are."""
+    now, then = output_files(stage), record["files"]
+    differ = sorted(set(now) ^ set(then)) or [n for n in sorted(now) if now[n] != then[n]]
+    return f"{differ[0]} differs from {DONE_FILE}" if differ else None
 
 
 def is_done(stage: Stage) -> bool:
-    return _finished_record(stage, fingerprint(stage)) is not None
+    record = _finished_record(stage, fingerprint(stage))
+    return record is not None and _changed(stage, record) is None
 
 
 def _clear(stage: Stage) -> None:
     if not stage.out.exists():
         return
+    (stage.out / DONE_FILE).unlink(missing_ok=True)  # first: a clear cut short is no finished stage
     for entry in stage.out.iterdir():
         if entry.name in stage.keep_partial:
             continue
@@ -125,15 +156,19 @@ def run_stage(
     fp = fingerprint(stage)  # of the config and inputs this run starts from
     recorded = _finished_record(stage, fp)
     if recorded is not None:
-        return float(recorded["seconds"]), True
+        changed = _changed(stage, recorded)
+        if changed is None:
+            return float(recorded["seconds"]), True
+        print(f"{stage.name}: {changed} (edited, or left half-written); redoing it",
+              file=sys.stderr, flush=True)
     on_start()
     _clear(stage)
     stage.out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     work()
     seconds = round(time.monotonic() - t0, 1)
-    record = {"schema_version": SCHEMA_VERSION, "stage": stage.name,
-              "fingerprint": fp, "seconds": seconds, "config": stage.config}  # fmt: skip
+    record = {"schema_version": SCHEMA_VERSION, "stage": stage.name, "fingerprint": fp,
+              "seconds": seconds, "config": stage.config, "files": output_files(stage)}  # fmt: skip
     atomic_write_text(stage.out / DONE_FILE, json.dumps(record, indent=2, default=str) + "\n")
     return seconds, False
 

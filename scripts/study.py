@@ -13,7 +13,6 @@ Exit codes: 0 ok, 2 bad input or usage, 3 internal error, 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,11 +39,14 @@ def load_config(study: str, profile: str, overrides: Sequence[str] = ()) -> Clea
 
 
 def main(cfg: CleaningConfig | RecipesConfig, out: Path, *, fresh: bool = False) -> int:
+    from reasoneval.outlock import empty_output
     from scripts import study_cleaning, study_recipes
     from scripts.pipeline import verified_base
+    from scripts.validate import validate_study
 
+    validate_study(cfg, out)  # every setting, before any arm starts
     if fresh and out.exists():
-        shutil.rmtree(out)
+        empty_output(out)
     out.mkdir(parents=True, exist_ok=True)
     if isinstance(cfg, CleaningConfig):
         from scripts.recipe import PipelineConfig
@@ -71,7 +73,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     """The project's exit-code boundary (``reasoneval.errors.guarded``) around ``main``."""
 
     def body(args: argparse.Namespace) -> int:
-        overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds else []),
+        overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds is not None else []),
                      *([f"jobs={args.jobs}"] if args.jobs is not None else [])]  # fmt: skip
         return main(load_config(args.study, args.profile, overrides), args.out.resolve(), fresh=args.fresh)
 

@@ -126,6 +126,20 @@ def check_common(cfg: RunConfig) -> None:
         check_model(cfg.model_name_or_path, trust_remote_code=cfg.trust_remote_code)
     except PreflightError as exc:
         raise ConfigError(str(exc)) from None
+    _check_output_dir(cfg.output_dir)
+
+
+def _check_output_dir(output_dir: str) -> None:
+    """Writable before training starts: /proc/x failed at the first save, exit 3 (issue 29)."""
+    from pathlib import Path
+
+    from reasoneval.artifacts import check_out_dir
+    from reasoneval.errors import InputError
+
+    try:
+        check_out_dir(Path(output_dir))
+    except InputError as exc:
+        raise ConfigError(str(exc).replace("--out", "output_dir", 1)) from None
 
 
 def shared_training_args(cfg: RunConfig, hw: Hardware) -> dict[str, Any]:
@@ -173,9 +187,15 @@ def run_cli(config_cls: type[C], main: Callable[[C], Any], argv: Sequence[str] |
     debug = debug_requested(args)
 
     def body() -> int:
+        from pathlib import Path
+
+        from reasoneval.outlock import output_lock
+
         cfg = parse_config(config_cls, args, prog=prog)
         quiet_progress_bars()
-        meta = main(cfg)
+        _check_output_dir(cfg.output_dir)
+        with output_lock(Path(cfg.output_dir)):  # one training per output_dir at a time
+            meta = main(cfg)
         print(f"{name}: {meta.global_step} steps; adapter and train_meta.json in {cfg.output_dir}")
         return EXIT_OK
 

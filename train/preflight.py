@@ -44,6 +44,10 @@ def check_numbers(cfg: Mapping[str, Any]) -> None:
         _at_least(cfg, ("lora_r",), 1, strict=False)
     if not cfg["lora_dropout"] < 1:
         raise PreflightError(f"lora_dropout must be below 1, got {cfg['lora_dropout']}")
+    from reasoneval.errors import SEED_MAX
+
+    if not 0 <= cfg["seed"] <= SEED_MAX:  # transformers.set_seed hands it to numpy: -1 exited 3
+        raise PreflightError(f"seed must be an integer from 0 to {SEED_MAX}, got {cfg['seed']}")
     if cfg["max_steps"] < -1 or cfg["max_steps"] == 0:
         raise PreflightError(
             f"max_steps must be -1 (use epochs) or positive, got {cfg['max_steps']}"

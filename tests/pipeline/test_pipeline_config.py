@@ -30,6 +30,11 @@ def test_overrides_are_typed_and_unknown_keys_fail() -> None:
     with pytest.raises(UsageError, match="distinct"):
         load_config("demo", ["seeds=1,1"])
     assert load_config("ci", ["baseline=null"]).baseline is None
+    # "none" is one of TRL's scale_rewards, not a missing value; a required setting left empty
+    # is bad usage (it read as null and crashed later, exit 3)
+    assert load_config("demo", ["grpo_scale_rewards=none"]).grpo_scale_rewards == "none"
+    with pytest.raises(UsageError, match="layers wants a value"):
+        load_config("demo", ["layers="])
 
 
 @pytest.mark.parametrize("argv", [["--seeds", "a,b"], ["--set", "nope=1"], ["--set", "novalue"],

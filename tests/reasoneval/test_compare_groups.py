@@ -234,7 +234,7 @@ def test_cli_groups_json_and_verdict_line(
 def test_cli_bad_groups_exit_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, reason: str
 ) -> None:
-    runs = [[i % 3 == 0 for i in range(10)]] * 3
+    runs = [[(i + j) % 3 == 0 for i in range(10)] for j in range(3)]  # three distinct runs
     base, cand = _files(tmp_path, "b", runs), _files(tmp_path, "c", runs)
     kept = [x for x in Path(base[1]).read_text().splitlines(True) if '"q7"' not in x]
     Path(base[1]).write_text("".join(kept))
