@@ -25,5 +25,5 @@ test: install
 	.venv/bin/python -m pytest --durations=15
 
 lint: install
-	.venv/bin/ruff check datacheck reasoneval train tests benchmarks scripts
+	.venv/bin/ruff check reasonkit datacheck reasoneval train tests benchmarks scripts
 	.venv/bin/mypy
