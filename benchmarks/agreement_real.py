@@ -1,4 +1,4 @@
-"""Agreement of reasoneval.answers with the labels of real GSM8K responses from another harness.
+"""Agreement of reasonkit.answers with the labels of real GSM8K responses from another harness.
 
 Reads the GSM8K result files of the Rereading-LLM-Reasoning repository (github.com/Tebmer/
 Rereading-LLM-Reasoning, ``results/gsm_*.jsonl``: text-davinci-003, gpt-3.5-turbo and gpt-4o-mini
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from reasoneval.answers import score_response
+from reasonkit.answers import score_response
 
 METHODS = ("vanilla", "cot")
 

@@ -1,4 +1,4 @@
-"""Throughput of reasoneval.answers.score_response on realistic synthetic responses, one core.
+"""Throughput of reasonkit.answers.score_response on realistic synthetic responses, one core.
 
 Target (issue 3): >= 20,000 responses/s. For scale, the same responses also go through
 lm-eval's GSM8K regex filters (strict `#### (\\-?[0-9\\.\\,]+)`, then flexible last number,
@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from reasoneval.answers import score_response
+from reasonkit.answers import score_response
 
 TARGET = 20_000  # responses/s, from the issue
 
@@ -102,7 +102,7 @@ def main() -> int:
     lm_eval = throughput(lm_eval_style, pairs)
     print(f"python {sys.version.split()[0]} on {platform.machine()}, one core")
     print(f"{args.n} synthetic responses, mean {mean_chars:.0f} chars, {correct} scored correct")
-    print(f"reasoneval.answers.score_response: {ours:,.0f} responses/s")
+    print(f"reasonkit.answers.score_response: {ours:,.0f} responses/s")
     print(f"ratio to the {TARGET:,}/s target: {ours / TARGET:.2f}x")
     print(f"lm-eval-style regex filter (less work, for scale): {lm_eval:,.0f} responses/s")
     return 0 if ours >= TARGET else 1

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reasoneval.artifacts import atomic_write_text
 from reasoneval.compare import compare_groups
 from reasoneval.stats import paired_bootstrap_ci
+from reasonkit.artifacts import atomic_write_text
 
 ITEM_MEAN, ITEM_SD, INTERACTION_SD = 0.4, 1.5, 1.0
 N_BOOT = 1000  # per simulated experiment; a CI bound's Monte Carlo error is small beside 5%

@@ -25,9 +25,9 @@ import time
 from dedup_corpus import corpus
 from dedup_peer_runs import add_peer_options, run_peers
 
-from datacheck.dedup import DedupConfig, near_duplicate_clusters
-from datacheck.lsh import jaccard
-from datacheck.minhash import Shingler, normalize_text
+from datacheck.dedup.clusters import DedupConfig, near_duplicate_clusters
+from datacheck.dedup.lsh import jaccard
+from datacheck.dedup.minhash import Shingler, normalize_text
 
 
 def plain_datasketch(docs: list[str], config: DedupConfig) -> tuple[float, float, int]:

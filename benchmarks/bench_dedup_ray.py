@@ -29,8 +29,8 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_dedup import corpus  # the sibling benchmark's generator
 
-from datacheck.dedup import DedupConfig, near_duplicate_clusters
-from datacheck.ray_engine import STAGES, RayEngineConfig, ray_dedup
+from datacheck.dedup.clusters import DedupConfig, near_duplicate_clusters
+from datacheck.dedup.ray_engine import STAGES, RayEngineConfig, ray_dedup
 
 
 class WorkerPeaks:

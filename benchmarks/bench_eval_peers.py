@@ -8,7 +8,7 @@ lm_eval run`) on the same local model directory (default: `reasoneval tiny-model
 and the same items: the first --limit GSM8K test questions ($GSM8K_DIR or ../shared/data/gsm8k;
 reasoneval's synthetic set when neither is there). lm-eval reads them through a local task this
 benchmark writes, whose `doc_to_text` is the exact prompt `reasoneval run` sends (rendered by
-reasoneval.prompting.build_prompt), with the same stop strings, greedy, the same token budget.
+reasonkit.prompting.build_prompt), with the same stop strings, greedy, the same token budget.
 Runs are interleaved over rounds, the order rotating. Figures, per run:
 - whole-process wall and CPU time and peak RSS (process_usage.py);
 - generation-only time: the seconds inside the one generate method each tool calls
@@ -35,9 +35,9 @@ from pathlib import Path
 import yaml
 from process_usage import measured
 
-from reasoneval.answers import extract_answer
 from reasoneval.datasets import DatasetSpec, load_problems
-from reasoneval.prompting import STOP_STRINGS, build_prompt
+from reasonkit.answers import extract_answer
+from reasonkit.prompting import STOP_STRINGS, build_prompt
 
 HERE = Path(__file__).resolve().parent
 TASK = "reasonkit_gsm8k"

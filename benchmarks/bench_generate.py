@@ -32,11 +32,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import atomic_write_text
 from reasoneval.backends import SamplingConfig, load_backend
 from reasoneval.datasets import DatasetSpec, load_few_shot, load_problems
-from reasoneval.prompting import STOP_STRINGS, build_prompt
 from reasoneval.tiny_model import build_tiny_model
+from reasonkit.artifacts import atomic_write_text
+from reasonkit.prompting import STOP_STRINGS, build_prompt
 
 # name -> build_tiny_model keywords. qwen2.5-0.5b copies the shape in Qwen2.5-0.5B's config.json
 # (hidden 896, 24 layers, 14 heads / 2 KV heads, MLP 4864, 151,936 embedding rows, tied); the

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from datacheck.lsh import jaccard
-from datacheck.minhash import ShingleBatch, Shingler
+from datacheck.dedup.lsh import jaccard
+from datacheck.dedup.minhash import ShingleBatch, Shingler
 
 FALLBACK_WORDS = [
     "she",

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from dedup_corpus import read_texts
 
-from datacheck.minhash import normalize_text
+from datacheck.dedup.minhash import normalize_text
 
 THRESHOLD, NGRAM, BANDS, ROWS = 0.7, 3, 21, 6
 NUM_PERM = BANDS * ROWS

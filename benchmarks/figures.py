@@ -61,7 +61,7 @@ def lsh_table(threshold: float = 0.7, num_perm: int = 128) -> str:
     default (its _optimal_param, which weighs false positives and negatives alike: 14 x 9)."""
     from datasketch.lsh import _optimal_param
 
-    from datacheck.lsh import choose_bands, detection_probability
+    from datacheck.dedup.lsh import choose_bands, detection_probability
 
     ours, theirs = choose_bands(threshold, num_perm), _optimal_param(threshold, num_perm, 0.5, 0.5)
     rows = []
@@ -74,7 +74,7 @@ def lsh_table(threshold: float = 0.7, num_perm: int = 128) -> str:
 
 
 def _original_rows(run_dir: Path) -> list[dict[str, Any]]:
-    from reasoneval.artifacts import read_jsonl
+    from reasonkit.artifacts import read_jsonl
 
     return [r for r in read_jsonl(run_dir / "samples.jsonl") if r.get("variant") == "original"]
 
@@ -93,8 +93,8 @@ def gold_reached_early(run_dir: Path) -> dict[str, int]:
     second-to-last equation equals it (the last one is a step too many); ``anywhere``: any equation
     does. Equations are the traces layer's (reasoneval.layers.arithmetic), in reading order.
     """
-    from reasoneval.answers import is_equivalent
     from reasoneval.layers.arithmetic import check_arithmetic
+    from reasonkit.answers import is_equivalent
 
     counts = {"wrong": 0, "earlier": 0, "one_step_past": 0, "anywhere": 0}
     for row in _original_rows(run_dir):

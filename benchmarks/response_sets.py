@@ -10,7 +10,7 @@
   each of their 6B and 175B models, fine-tuned and with a verifier (4 sets).
 
 The files are read at run time from paths passed in; none of them is part of this repository.
-Each response is scored here with reasoneval.answers against the GSM8K gold, not with the
+Each response is scored here with reasonkit.answers against the GSM8K gold, not with the
 source's own verdict; duplicate rows of a problem (the _1200 file repeats 30) count once.
 """
 

@@ -28,11 +28,12 @@ from typing import Any
 
 from response_sets import Response, load
 
-from reasoneval.answers import parse_gold, score_response
-from reasoneval.layers.gold_path import FAILURE_TYPES, follow_gold_path, parse_gold_path
+from reasoneval.layers.gold_path import FAILURE_TYPES, parse_gold_path
+from reasoneval.layers.gold_path_follow import follow_gold_path
 from reasoneval.layers.trace_checks import TracesConfig
 from reasoneval.layers.traces import traces_for_rows
 from reasoneval.records import Problem
+from reasonkit.answers import parse_gold, score_response
 
 TARGETS = "explained >= 50% per set at >= 90% precision; false alarms <= 2%; lift >= 2x"
 

@@ -20,7 +20,7 @@ from datacheck.checks import (
     RoundTripCheck,
 )
 from datacheck.contamination import DEFAULT_RULES, find_overlaps
-from datacheck.dedup import DedupConfig, DedupResult, near_duplicate_clusters
+from datacheck.dedup.clusters import DedupConfig, DedupResult, near_duplicate_clusters
 from datacheck.leak_audit import SplitAudit, audit
 from datacheck.loading import LoadedSource
 from datacheck.records import Problem, Rejection

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reasoneval.errors import (
+from reasonkit.errors import (
     EXIT_CODES_HELP,
     EXIT_OK,
     GateFailed,
@@ -26,7 +26,7 @@ from reasoneval.errors import (
 )
 
 if TYPE_CHECKING:
-    from datacheck.dedup import DedupConfig
+    from datacheck.dedup.clusters import DedupConfig
 
 
 def _fraction(text: str) -> float:
@@ -122,7 +122,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _dedup_config(args: argparse.Namespace) -> DedupConfig:
-    from datacheck.dedup import DedupConfig
+    from datacheck.dedup.clusters import DedupConfig
 
     return DedupConfig(
         threshold=args.threshold,
@@ -137,7 +137,7 @@ def _dedup_config(args: argparse.Namespace) -> DedupConfig:
 
 def _check_local_models(args: argparse.Namespace) -> None:
     """--tokenizer and --model are local directories; the model's weights safe to load."""
-    from reasoneval.checkpoint_files import check_remote_code, check_weights
+    from reasonkit.checkpoint_files import check_remote_code, check_weights
 
     for flag, value in (("--tokenizer", args.tokenizer), ("--model", args.model)):
         if value is not None and not Path(value).is_dir():
@@ -169,7 +169,7 @@ def run_clean(args: argparse.Namespace) -> int:
         model_path=args.model,
         max_ifd=args.max_ifd,
     )
-    from reasoneval.outlock import output_lock
+    from reasonkit.outlock import output_lock
 
     with output_lock(args.out):  # a second clean into this --out exits 2
         report = clean_to_dir(spec, config, args.out)
@@ -199,7 +199,7 @@ def run_clean(args: argparse.Namespace) -> int:
 
 
 def run_dedup(args: argparse.Namespace) -> int:
-    from datacheck.dedup_command import dedup_file, summary_line
+    from datacheck.dedup.command import dedup_file, summary_line
 
     summary = dedup_file(args.file, args.field, args.out, _dedup_config(args))
     print(summary_line(summary, args.out), file=sys.stderr)

@@ -28,8 +28,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from datacheck.computation import computation_key, question_numbers
-from datacheck.dedup import DedupConfig, Overlap, minhash_overlaps
-from datacheck.minhash import normalize_text
+from datacheck.dedup.clusters import DedupConfig, Overlap, minhash_overlaps
+from datacheck.dedup.minhash import normalize_text
 from datacheck.records import Problem
 
 RULES = ("ngram", "minhash", "computation", "template")

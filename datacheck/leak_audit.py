@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datacheck.computation import computation_key, normalized_solution, solution_key
-from datacheck.minhash import normalize_text
+from datacheck.dedup.minhash import normalize_text
 from datacheck.records import Problem
 
 CATEGORIES = ("verbatim", "renamed", "same_computation", "solution_text")

@@ -17,8 +17,8 @@ from typing import Any
 
 from datacheck.parsing import parse_problem
 from datacheck.records import Problem, Rejection
-from reasoneval.errors import InputError
-from reasoneval.jsonl import BadLine, find_lone_surrogate, parse_line, split_lines
+from reasonkit.errors import InputError
+from reasonkit.jsonl import BadLine, find_lone_surrogate, parse_line, split_lines
 
 GSM8K_ENV = "GSM8K_DIR"
 GSM8K_HUB = ("openai/gsm8k", "main")

@@ -28,7 +28,7 @@ def parse_problem(
     *, id: str, split: str, index: int, question: str, answer: str, source: Mapping[str, Any]
 ) -> Problem:
     """Build the record; judging it (marker count, numeric label...) is the checks' job."""
-    from reasoneval.answers import normalize
+    from reasonkit.answers import normalize
 
     head, marker, label = answer.rpartition(FINAL_MARKER)
     body = head if marker else answer

@@ -33,7 +33,7 @@ class Problem:
     question: str
     steps: tuple[str, ...]  # reasoning lines as written, annotations included
     label: str  # the text after the final-answer marker, as written
-    final_answer: str | None  # canonical form of `label` (reasoneval.answers.normalize)
+    final_answer: str | None  # canonical form of `label` (reasonkit.answers.normalize)
     annotations: tuple[Annotation, ...]
     raw_answer: str
     source: Mapping[str, Any]  # the input row's own fields, written back unchanged on output

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from datacheck.clean import CleanConfig, CleanResult
 from datacheck.contamination import RULES
+from datacheck.dedup.lsh import detection_probability
 from datacheck.leak_audit import CATEGORIES
-from datacheck.lsh import detection_probability
 from datacheck.records import SCHEMA_VERSION, Problem, Rejection
-from reasoneval.artifacts import atomic_write_text as atomic_write
-from reasoneval.artifacts import package_versions
-from reasoneval.jsonl import jsonl_text as _jsonl
-from reasoneval.manifest import begin_output, finish_output
+from reasonkit.artifacts import atomic_write_text as atomic_write
+from reasonkit.artifacts import package_versions
+from reasonkit.jsonl import jsonl_text as _jsonl
+from reasonkit.manifest import begin_output, finish_output
 
 if TYPE_CHECKING:
     from datacheck.loading import LoadedSource, SourceSpec
@@ -121,7 +121,7 @@ def clean_to_dir(
 
 def write_outputs(out: Path, result: CleanResult, report: Mapping[str, Any]) -> None:
     """Every output, then manifest.json last: a directory without it is unfinished
-    (reasoneval.manifest), so a killed rerun never leaves a mix that looks complete."""
+    (reasonkit.manifest), so a killed rerun never leaves a mix that looks complete."""
     begin_output(out)
     texts = {f"kept/{split}.jsonl": _jsonl(kept_row(p) for p in problems)
              for split, problems in result.kept.items()}

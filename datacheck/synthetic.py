@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from datacheck.flaws import broken_annotation, wrong_label
-from reasoneval.artifacts import atomic_write_text
+from reasonkit.artifacts import atomic_write_text
 from reasonkit.tasks.arithmetic import NEAR_DUPLICATE_SUFFIX
 from reasonkit.tasks.split import DEFAULT_HELD_OUT, DEFAULT_SIZES, HeldOut, SplitSizes, draw_rows
 

@@ -18,8 +18,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from reasoneval.backends.base import SamplingConfig
-from reasoneval.jsonl import BadLine, dumps_line, parse_line, split_lines
 from reasoneval.records import Completion
+from reasonkit.jsonl import BadLine, dumps_line, parse_line, split_lines
 
 # Files above this size are fingerprinted by size plus their first and last chunk: hashing a
 # multi-GB safetensors file on every run would cost more than many evaluations.

@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from reasoneval.errors import EXIT_CODES_HELP, OneLineParser, debug_requested, guarded
+from reasonkit.errors import EXIT_CODES_HELP, OneLineParser, debug_requested, guarded
 
 # subcommand -> (module, help). Each module defines add_arguments(parser) and run(args) -> int.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {

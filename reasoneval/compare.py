@@ -16,18 +16,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasoneval.artifacts import read_jsonl
-from reasoneval.errors import InputError, finite_float, int_in, non_negative_float, seed_int
-from reasoneval.manifest import check_run_files
 from reasoneval.multiseed import MAX_N_BOOT, MIN_N_BOOT, TESTS, GroupComparison, compare_groups
 from reasoneval.records import ORIGINAL, in_variant
+from reasonkit.artifacts import read_jsonl
+from reasonkit.errors import InputError, finite_float, int_in, non_negative_float, seed_int
+from reasonkit.manifest import check_run_files
 
 __all__ = [
     "Comparison",
     "GroupComparison",
     "compare_groups",
     "compare_results",
-    "load_results",
     "load_run_results",
 ]
 
@@ -119,9 +118,6 @@ def load_run_results(
     if not results:
         raise InputError(f"{path}: no {variant!r} samples among {len(rows)} rows")
     return results
-
-
-load_results = load_run_results  # the name before groups of runs; kept for callers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,27 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.layers.base import GenRequest
+from reasoneval.records import ORIGINAL
+from reasonkit.library_noise import quiet_bitsandbytes_kernels_hint
 
-ORIGINAL = "original"
 # The figure each layer is summed up by: its first line in docs/layers.md.
 HEADLINE = {"accuracy": "accuracy", "traces": "clean_rate", "sensitivity": "pss"}
 # vLLM logs ~300 INFO lines per engine start (issue 16); it reads this before it configures
 # its loggers, in this process and in the engine-core process it spawns.
 VLLM_LOG_ENV = "VLLM_LOGGING_LEVEL"
-# bitsandbytes' CPU backend looks for the optional `kernels` package (a hub download) for a fused
-# 4-bit matmul, logs this at import when it is absent, and uses its own kernel instead. PEFT
-# imports bitsandbytes, so it showed on every adapter evaluation and QLoRA run (issue 16).
-BNB_KERNELS_HINT = "Failed to load CPU gemm_4bit_forward from kernels-community"
-BNB_CPU_LOGGER = "bitsandbytes.backends.cpu.ops"
-
-
-def _not_kernels_hint(record: logging.LogRecord) -> bool:
-    return not str(record.msg).startswith(BNB_KERNELS_HINT)
-
-
-def quiet_bitsandbytes_kernels_hint() -> None:
-    """Drop that one message; call before bitsandbytes is imported."""
-    logging.getLogger(BNB_CPU_LOGGER).addFilter(_not_kernels_hint)
 
 
 class _StderrHandler(logging.Handler):

@@ -1,7 +1,7 @@
 """Evaluation problems: GSM8K (local copy or the HF hub), the project's synthetic set, or any JSONL.
 
 Every source becomes a list of :class:`reasoneval.records.Problem` with a stable id; the gold is
-the canonical answer from :func:`reasoneval.answers.parse_gold`. A row whose gold does not parse
+the canonical answer from :func:`reasonkit.answers.parse_gold`. A row whose gold does not parse
 is an input error, never dropped silently.
 """
 
@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import read_jsonl
-from reasoneval.errors import InputError
-from reasoneval.jsonl import find_lone_surrogate
-from reasoneval.manifest import check_manifest
-from reasoneval.prompting import FewShotExample
 from reasoneval.records import Problem
+from reasonkit.artifacts import read_jsonl
+from reasonkit.errors import InputError
+from reasonkit.jsonl import find_lone_surrogate
+from reasonkit.manifest import check_manifest
+from reasonkit.prompting import FewShotExample
 
 GSM8K_ENV = "GSM8K_DIR"
 ANSWER_MARKER = "####"
@@ -50,7 +50,7 @@ def _split_solution(answer: str) -> tuple[str | None, str]:
 
 
 def _to_problem(row: Mapping[str, Any], *, index: int, prefix: str, spec: DatasetSpec) -> Problem:
-    from reasoneval.answers import parse_gold
+    from reasonkit.answers import parse_gold
 
     question = row.get(spec.question_field)
     answer = row.get(spec.answer_field)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from reasoneval.errors import InputError
+from reasonkit.errors import InputError
 
 N_BOOT = 10_000  # bootstrap resamples for the baseline gate, as `reasoneval compare` defaults
 
@@ -148,7 +148,7 @@ def check_gate(
 
 def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
     """A run directory's (report.json contents, samples.jsonl path); InputError if incomplete."""
-    from reasoneval.manifest import check_manifest, check_run_files
+    from reasonkit.manifest import check_manifest, check_run_files
 
     path = Path(path)
     check_run_files(path)

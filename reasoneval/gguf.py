@@ -24,8 +24,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from reasoneval.checkpoint_files import CheckpointError
-from reasoneval.manifest import sha256_file
+from reasoneval.cache_root import cache_root
+from reasonkit.checkpoint_files import CheckpointError
+from reasonkit.manifest import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def convert_gguf(gguf_path: Path, out_dir: Path, *, dtype: str = "float32") -> P
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from reasoneval.artifacts import atomic_write_text, package_versions
+    from reasonkit.artifacts import atomic_write_text, package_versions
 
     if dtype not in DTYPES:
         raise CheckpointError(f"unknown dtype {dtype!r} (choose {', '.join(DTYPES)})")
@@ -214,11 +215,9 @@ def converted_checkpoint(gguf_path: Path, cache_dir: Path | None = None) -> Path
 
     Keyed by the file's sha256, so a renamed or moved copy reuses it and a changed file does not.
     """
-    from reasoneval.backends.checkpoint import default_cache_dir
-
     info = inspect_gguf(gguf_path)
     check_supported(info)
-    root = cache_dir or default_cache_dir().parent / "gguf"
+    root = cache_dir or cache_root() / "gguf"
     out = root / info.sha256[:32]
     if not (out / PROVENANCE_FILE).is_file():  # the directory appears whole (os.replace)
         log.info("converting %s to a safetensors checkpoint in %s (once)", gguf_path.name, out)
@@ -234,8 +233,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reasoneval import console
-    from reasoneval.artifacts import check_out_dir
-    from reasoneval.errors import InputError
+    from reasonkit.artifacts import check_out_dir
+    from reasonkit.errors import InputError
 
     console.setup_logging()
     found = find_gguf(args.gguf) if args.gguf.exists() else None

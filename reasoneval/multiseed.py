@@ -34,8 +34,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from reasoneval.errors import InputError
 from reasoneval.stats import mcnemar_exact, min_detectable_effect, paired_bootstrap_ci
+from reasonkit.errors import InputError
 
 __all__ = ["GroupComparison", "Test", "compare_groups"]
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from reasoneval.errors import InputError
-from reasoneval.prompting import (
+from reasoneval.records import Problem
+from reasonkit.errors import InputError
+from reasonkit.prompting import (
     STOP_STRINGS,
     THINK_CLOSE,
     FewShotExample,
     build_prompt,
 )
-from reasoneval.records import Problem
 
 StyleName = Literal["think", "chat-cot", "fewshot-cot", "fewshot-gsm8k", "plain"]
 STYLE_NAMES: tuple[StyleName, ...] = ("think", "chat-cot", "fewshot-cot", "fewshot-gsm8k", "plain")
@@ -42,7 +42,7 @@ CHAT_COT_INSTRUCTION = (
 @dataclass(frozen=True, slots=True)
 class StyleSpec:
     name: StyleName
-    marker: str  # reasoneval.answers' marker of the answer line the style asks for
+    marker: str  # reasonkit.answers' marker of the answer line the style asks for
     stop: tuple[str, ...]  # besides the end-of-turn tokens
     default_shots: int
     source: str
@@ -51,7 +51,7 @@ class StyleSpec:
 SPECS: dict[str, StyleSpec] = {
     "think": StyleSpec("think", "####", (), 0,
                        "this project's SFT format: ChatML, a '<think>' priming, '#### n' "
-                       "(the Tiny-Reason setup; reasoneval/prompting.py)"),
+                       "(the Tiny-Reason setup; reasonkit/prompting.py)"),
     "chat-cot": StyleSpec("chat-cot", "####", (), 0,
                           "the checkpoint's own chat template, zero-shot 'Let's think step by "
                           "step' (Kojima et al. 2022) and a '#### n' answer line"),
@@ -191,7 +191,7 @@ def score_styled(text: str, gold: str, style: str) -> tuple[Any, bool, bool]:
     whole text (``whole_text`` True) rather than counted as no answer, and the traces layer keeps
     the tags flag as the format finding. Other styles: the whole response.
     """
-    from reasoneval.answers import score_response
+    from reasonkit.answers import score_response
 
     if style == "think" and THINK_CLOSE in text:
         extraction, correct = score_response(text, gold, think=True)
@@ -245,7 +245,7 @@ def run_style(path: Path) -> str | None:
         style = report.get("prompt_style") if isinstance(report, dict) else None
         name = style.get("name") if isinstance(style, dict) else None
         return name if isinstance(name, str) else None
-    from reasoneval.artifacts import read_jsonl
+    from reasonkit.artifacts import read_jsonl
 
     try:
         rows = read_jsonl(path)

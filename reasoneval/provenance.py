@@ -139,7 +139,7 @@ REPEATED = {"--gate", "--variants-file"}  # one option per value; other lists ar
 # Fields that no option sets: the command reproduces a run only with these at their defaults,
 # which every run from the command line and the pipeline has.
 NO_OPTION = {
-    "sampling.stop": "the prompt format's stop strings (reasoneval.prompting)",
+    "sampling.stop": "the prompt format's stop strings (reasonkit.prompting)",
     "sensitivity_config.max_per_family": "the layer's cap per family",
     "sensitivity_config.n_boot": "the layer's bootstrap size",
     "sensitivity_config.top_fragile": "how many fragile items the report lists",

@@ -21,7 +21,6 @@ from typing import Any, Literal
 
 import pytest
 
-from reasoneval.errors import InputError
 from reasoneval.run_reports import (
     REPORT_FILE,
     SAMPLES_FILE,
@@ -32,6 +31,7 @@ from reasoneval.run_reports import (
     Runs,
     group_of,
 )
+from reasonkit.errors import InputError
 
 __all__ = ["GateInputError", "MetricValue", "RunGroup", "RunReport", "assert_no_regression"]
 
@@ -198,8 +198,8 @@ def _write_baseline(report: RunReport, target: Path) -> None:
     manifest; replacing only report.json and samples.jsonl left the old manifest and the old
     model's report.html beside them. A lone .json target gets the report.json alone.
     """
-    from reasoneval.artifacts import temporary_prefix
-    from reasoneval.manifest import MANIFEST, check_run_files, listed_files, replace_run_files
+    from reasonkit.artifacts import temporary_prefix
+    from reasonkit.manifest import MANIFEST, check_run_files, listed_files, replace_run_files
 
     if target.suffix == ".json" and not (target.parent / MANIFEST).is_file():
         target.parent.mkdir(parents=True, exist_ok=True)

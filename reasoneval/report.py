@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import atomic_write_text
 from reasoneval.charts import esc, svg_bar_chart, svg_histogram, svg_interval_chart
 from reasoneval.layers.base import LayerResult, Metric
+from reasonkit.artifacts import atomic_write_text
 
 __all__ = [  # the chart helpers too: layers have always imported them from here
     "SCHEMA_VERSION",

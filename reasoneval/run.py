@@ -1,7 +1,7 @@
 """`reasoneval run CKPT --layers accuracy[,traces,sensitivity] --out DIR`: generate once, judge by layer.
 
 The walk: load problems -> each layer asks for prompts -> unique prompts are generated once (cached,
-so a killed run resumes) -> every sample is scored with reasoneval.answers -> each layer turns the
+so a killed run resumes) -> every sample is scored with reasonkit.answers -> each layer turns the
 scored samples into metrics -> samples.jsonl, report.json, report.html -> gates decide the exit code.
 """
 
@@ -16,31 +16,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reasoneval import console, provenance
-from reasoneval.artifacts import atomic_write_text, git_revision, package_versions
 from reasoneval.cache import GenerationCache, cache_key
 from reasoneval.datasets import dataset_hash, load_problems
-from reasoneval.errors import InputError
 from reasoneval.gates import (
     GateOutcome,
     baseline_gate,
     check_gate,
     load_run_dir,
 )
-from reasoneval.jsonl import jsonl_text
 from reasoneval.layers import LayerOptions, build_layers
 from reasoneval.layers.base import GenRequest, LayerResult, RunContext
-from reasoneval.manifest import begin_output, finish_output
 from reasoneval.prompt_styles import SPECS, score_styled, stop_strings
-from reasoneval.records import Generation, Problem, ScoredSample
+from reasoneval.records import ORIGINAL, Generation, Problem, ScoredSample
 from reasoneval.report import SCHEMA_VERSION, layers_json, write_report
 from reasoneval.run_config import RunConfig
 from reasoneval.run_prompts import resolve_prompt_style
 from reasoneval.sharding import is_main_process, load_sharded, open_cache
+from reasonkit.artifacts import atomic_write_text, git_revision, package_versions
+from reasonkit.errors import InputError
+from reasonkit.jsonl import jsonl_text
+from reasonkit.manifest import begin_output, finish_output
 
 if TYPE_CHECKING:
-    from reasoneval.answers import Extraction
+    from reasonkit.answers import Extraction
 
-ORIGINAL = "original"
 CACHE_FILE = "cache/generations.jsonl"
 RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not part of the result
 ENGINE_LOG = "engine.log"  # what vLLM's processes print, kept off the console

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reasoneval import console
-from reasoneval.artifacts import check_out_dir
 from reasoneval.backends.base import SamplingConfig
 from reasoneval.datasets import DatasetSpec
-from reasoneval.errors import InputError, float_in, non_negative_float, positive_int, seed_int
 from reasoneval.gates import check_gates_up_front, parse_gate
 from reasoneval.layers import parse_layers
 from reasoneval.prompt_styles import CHOICES
 from reasoneval.run import execute
 from reasoneval.run_config import RunConfig
 from reasoneval.sharding import ParallelConfig
+from reasonkit.artifacts import check_out_dir
+from reasonkit.errors import InputError, float_in, non_negative_float, positive_int, seed_int
 
 if TYPE_CHECKING:
     from reasoneval.layers.sensitivity import SensitivityConfig
@@ -192,9 +192,9 @@ def _sensitivity_config(args: argparse.Namespace) -> SensitivityConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reasoneval.outlock import output_lock
+    from reasonkit.outlock import output_lock
 
     console.setup_logging(verbose=args.verbose)
     cfg = config_from_args(args)
-    with output_lock(cfg.out):  # a second run on this --out exits 2 (reasoneval.outlock)
+    with output_lock(cfg.out):  # a second run on this --out exits 2 (reasonkit.outlock)
         return execute(cfg)

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.datasets import load_few_shot, load_problems
-from reasoneval.errors import InputError
 from reasoneval.prompt_styles import PromptRenderer, check_style, choose_style
 from reasoneval.records import Problem
 from reasoneval.run_config import RunConfig
+from reasonkit.errors import InputError
 
 
 def resolve_prompt_style(

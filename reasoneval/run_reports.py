@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reasoneval.errors import InputError
+from reasonkit.errors import InputError
 
 __all__ = ["GateInputError", "MetricValue", "RunGroup", "RunReport", "Runs", "group_of"]
 
@@ -74,7 +74,7 @@ class RunReport:
 
     def __init__(self, path: Path) -> None:
         from reasoneval.gates import flat_metrics, read_report
-        from reasoneval.manifest import check_manifest
+        from reasonkit.manifest import check_manifest
 
         path = Path(path)
         self.dir = path.parent if path.is_file() else path

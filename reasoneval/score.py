@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from reasoneval.answers import PercentMode, parse_gold, score_response
-from reasoneval.artifacts import check_out_file, read_jsonl, write_jsonl_atomic
-from reasoneval.errors import InputError, seed_int
 from reasoneval.records import ORIGINAL, in_variant
 from reasoneval.stats import wilson_interval
+from reasonkit.answers import PercentMode, parse_gold, score_response
+from reasonkit.artifacts import check_out_file, read_jsonl, write_jsonl_atomic
+from reasonkit.errors import InputError, seed_int
 
 __all__ = ["MAX_RESPONSE_CHARS", "ScoreSummary", "score_rows"]
 
@@ -220,10 +220,10 @@ def _parse_score_layers(text: str) -> tuple[str, ...]:
 
 def _traces(scored: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
     """Run the traces layer over scored rows; each row gains its ``trace`` object in place."""
-    from reasoneval.answers import parse_gold as gold_of
     from reasoneval.layers.traces import TracesConfig, traces_for_rows
-    from reasoneval.prompting import THINK_OPEN
     from reasoneval.records import Problem
+    from reasonkit.answers import parse_gold as gold_of
+    from reasonkit.prompting import THINK_OPEN
 
     rows, problems, kept = [], [], []
     for index, row in enumerate(scored):

@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 from reasoneval.backends.base import Backend, SamplingConfig
 from reasoneval.cache import GenerationCache
-from reasoneval.errors import InputError
 from reasoneval.records import Completion
+from reasonkit.errors import InputError
 
 T = TypeVar("T")
 R = TypeVar("R")

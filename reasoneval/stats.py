@@ -9,7 +9,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from reasoneval.answers import is_equivalent, normalize, parse_gold
+from reasonkit.answers import is_equivalent, normalize, parse_gold
 
 __all__ = [
     "maj_at_k",

@@ -3,7 +3,7 @@
 These machines reach no model hub, yet tests and smoke runs need a checkpoint that transformers,
 vLLM, PEFT and TRL all load like a real one. So the architecture is Qwen2's, the tokenizer is a
 byte-level BPE trained here on a built-in corpus with Qwen2's pre-tokenizer (digits split one by
-one), and the chat template renders exactly what ``reasoneval.prompting`` writes.
+one), and the chat template renders exactly what ``reasonkit.prompting`` writes.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from reasoneval.artifacts import check_out_dir
-from reasoneval.errors import InputError, positive_int
-from reasoneval.prompting import (
+from reasonkit.artifacts import check_out_dir
+from reasonkit.errors import InputError, positive_int
+from reasonkit.prompting import (
     ANSWER_PREFIX,
     IM_END,
     IM_START,

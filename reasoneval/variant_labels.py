@@ -17,6 +17,8 @@ FAMILY_DESCRIPTIONS = {
     "spacing": "the question's label, casing, separator and spacing changed (FormatSpread)",
     "distractor": "an irrelevant sentence with a name and a number inserted (GSM-IC)",
     "numeric": "the problem's numbers redrawn, gold recomputed",
+    # Its rows are reported under one family per perturbation type (describe_family's gsmplus_).
+    "external": "rows of GSM-Plus-layout files, one family per perturbation type (gsmplus_<type>)",
 }
 ANSWER_SHAPES = {
     "hash": "'#### n'",

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reasoneval.errors import InputError
-from reasoneval.jsonl import read_objects
-from reasoneval.prompting import SYSTEM_PROMPT, FewShotExample, build_prompt
 from reasoneval.records import Problem
+from reasonkit.errors import InputError
+from reasonkit.jsonl import read_objects
+from reasonkit.prompting import SYSTEM_PROMPT, FewShotExample, build_prompt
 
 FAMILIES = ("paraphrase", "format", "shots", "template", "spacing", "distractor", "numeric",
             "external")
@@ -50,7 +50,7 @@ PARAPHRASES = (
 )
 # Answer-format instructions: the system prompt keeps the reasoning demand only, and the format
 # demand moves to the end of the user turn. '####' is among them, so the placement change alone
-# is measured too. The answer parser reads all four (reasoneval.answers markers).
+# is measured too. The answer parser reads all four (reasonkit.answers markers).
 FORMAT_BASE_SYSTEM = "You are a careful math tutor. Reason step by step inside <think> </think>."
 ANSWER_FORMATS = {
     "hash": "Give the final answer on its own line as '#### <number>'.",
@@ -237,7 +237,7 @@ def load_gsm_plus(
 ) -> tuple[dict[str, list[ExternalVariant]], list[str]]:
     """GSM-Plus JSONL (question, answer, perturbation_type, seed_question) matched to problems
     by seed question text. Returns the variants by problem id and one reason per skipped row."""
-    from reasoneval.answers import parse_gold
+    from reasonkit.answers import parse_gold
 
     def key(text: str) -> str:
         return " ".join(text.split())

@@ -82,7 +82,7 @@ def task_texts(n: int = 2000) -> list[str]:
     task's train split, rendered as training renders them."""
     import re
 
-    from reasoneval.prompting import IM_END, build_prompt, format_completion
+    from reasonkit.prompting import IM_END, build_prompt, format_completion
     from reasonkit.tasks.split import load_split
 
     texts = []
@@ -109,7 +109,7 @@ def sampled_format_rate(model: Any, tokenizer: Any, questions: Iterable[str], *,
     time greedily and about once in 5,000 samples at temperature 1 (issue 23)."""
     import torch
 
-    from reasoneval.prompting import STOP_STRINGS, build_prompt
+    from reasonkit.prompting import STOP_STRINGS, build_prompt
     from train.rewards import is_well_formed
 
     torch.manual_seed(seed)

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import atomic_write_text, check_out_dir, package_versions
-from reasoneval.errors import EXIT_CODES_HELP, InputError, OneLineParser, debug_requested, guarded
+from reasonkit.artifacts import atomic_write_text, check_out_dir, package_versions
+from reasonkit.errors import EXIT_CODES_HELP, InputError, OneLineParser, debug_requested, guarded
 
 SCHEMA_VERSION = 1
 BASE_FILE = "base.json"
@@ -66,7 +66,7 @@ class BaseRecipe:
 
 def corpus_rows(recipe: BaseRecipe) -> list[tuple[str, str]]:
     """(prompt, completion) pairs in the shared ChatML <think> layout, prose-style answers."""
-    from reasoneval.prompting import IM_END, SYSTEM_PROMPT, THINK_CLOSE, build_prompt
+    from reasonkit.prompting import IM_END, SYSTEM_PROMPT, THINK_CLOSE, build_prompt
     from reasonkit.tasks.prose import prose_problems
     from reasonkit.tasks.split import HeldOut
 

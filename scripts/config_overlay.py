@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from reasoneval.errors import InputError, one_line
+from reasonkit.errors import InputError, one_line
 
 T = TypeVar("T")
 
@@ -89,11 +89,11 @@ def check_seeds(seeds: Sequence[int]) -> None:
 
 def guarded_cli(name: str, parser: argparse.ArgumentParser, argv: Sequence[str] | None,
                 body: Callable[[argparse.Namespace], int]) -> int:  # fmt: skip
-    """A script's command line inside the project's exit-code boundary (``reasoneval.errors``):
+    """A script's command line inside the project's exit-code boundary (``reasonkit.errors``):
     parse, quiet the training libraries, check ``--out``, then ``body(args)``. Bad usage and bad
     input are one line and exit 2; a crash is one line, a log and exit 3."""
-    from reasoneval.artifacts import check_out_dir
-    from reasoneval.errors import debug_requested, guarded
+    from reasonkit.artifacts import check_out_dir
+    from reasonkit.errors import debug_requested, guarded
     from train.config import ConfigError
     from train.console import quiet_library_noise, quiet_progress_bars
     from train.data import TrainDataError
@@ -107,10 +107,10 @@ def guarded_cli(name: str, parser: argparse.ArgumentParser, argv: Sequence[str] 
     quiet_progress_bars()  # piped into a log, tqdm writes thousands of updates
 
     def run() -> int:
-        from reasoneval.outlock import output_lock
+        from reasonkit.outlock import output_lock
 
         check_out_dir(args.out)
-        with output_lock(args.out):  # a second run on this --out exits 2 (reasoneval.outlock)
+        with output_lock(args.out):  # a second run on this --out exits 2 (reasonkit.outlock)
             return body(args)
 
     return guarded(name, run, debug=debug, input_errors=(UsageError, ConfigError, TrainDataError))

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasoneval.errors import EXIT_CODES_HELP, InputError, OneLineParser, guarded
+from reasonkit.errors import EXIT_CODES_HELP, InputError, OneLineParser, guarded
 from scripts.recipe import REPO_ROOT
 
 

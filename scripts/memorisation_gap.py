@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reasoneval.errors import EXIT_CODES_HELP, OneLineParser, guarded
+from reasonkit.errors import EXIT_CODES_HELP, OneLineParser, guarded
 
 
 def _problems(path: Path, split: str) -> list[Any]:
     from datacheck.parsing import parse_problem
-    from reasoneval.artifacts import read_jsonl
+    from reasonkit.artifacts import read_jsonl
 
     return [parse_problem(id=r["id"], split=split, index=i, question=r["question"], answer=r["answer"], source=r)
             for i, r in enumerate(read_jsonl(path))]  # fmt: skip

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-from reasoneval.artifacts import atomic_write_text
-from reasoneval.errors import EXIT_CODES_HELP, OneLineParser
+from reasonkit.artifacts import atomic_write_text
+from reasonkit.errors import EXIT_CODES_HELP, OneLineParser
 from scripts import recipe
 from scripts.config_overlay import UsageError, check_seeds, guarded_cli, load_dataclass
 from scripts.recipe import REPO_ROOT, PipelineConfig
@@ -56,7 +56,7 @@ def verified_base(cfg: PipelineConfig) -> Path:
 
 def _check_leaks(cfg: PipelineConfig, data: Path) -> None:
     """The held-out splits must not leak into what is trained on (datacheck's leak audit)."""
-    from reasoneval.errors import GateFailed
+    from reasonkit.errors import GateFailed
 
     over = {s: share for s, share in recipe.leaked_shares(data).items() if share > cfg.max_leaked_share}
     if over:
@@ -124,7 +124,7 @@ def run_pipeline(cfg: PipelineConfig, out: Path) -> dict[str, Path]:
 
 
 def main(cfg: PipelineConfig, out: Path, *, fresh: bool = False, update_baseline: bool = False) -> int:
-    from reasoneval.outlock import empty_output
+    from reasonkit.outlock import empty_output
     from scripts.pipeline_gate import ci_gate, write_baseline
     from scripts.pipeline_summary import summarize
     from scripts.validate import validate_pipeline
@@ -162,7 +162,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    """The project's exit-code boundary (``reasoneval.errors.guarded``) around ``main``."""
+    """The project's exit-code boundary (``reasonkit.errors.guarded``) around ``main``."""
 
     def body(args: argparse.Namespace) -> int:
         overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds is not None else []),

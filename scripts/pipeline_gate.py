@@ -20,7 +20,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from reasoneval.artifacts import atomic_write_text
+from reasonkit.artifacts import atomic_write_text
 from scripts.recipe import PipelineConfig, eval_name, grpo_reward_mean, train_dir
 
 REWARD_FILE = "grpo_reward.json"

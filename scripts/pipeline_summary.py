@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import atomic_write_text, read_jsonl
 from reasoneval.layers.failures import TYPES, failure_mix
+from reasonkit.artifacts import atomic_write_text, read_jsonl
 from scripts.recipe import PipelineConfig, eval_name, eval_splits
 
 SCHEMA_VERSION = 2

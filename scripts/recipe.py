@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from train.grpo import GRPORunConfig
     from train.sft import SFTRunConfig
 
-from reasoneval.artifacts import atomic_write_text
+from reasonkit.artifacts import atomic_write_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ class PipelineConfig:
     sft_eval_fraction: float = 0.03
     lora_r: int = 16
     lora_alpha: int = 32
-    # GRPO: QLoRA on the SFT model, accuracy reward through reasoneval.answers + format reward.
+    # GRPO: QLoRA on the SFT model, accuracy reward through reasonkit.answers + format reward.
     # The RL rate is a tenth of the SFT rate. TRL's defaults put it 20x below (GRPO 1e-6, SFT
     # 2e-5); a tenth because LoRA on a 0.5M-parameter model moves slowly (the SFT note above).
     grpo_steps: int = 40
@@ -139,7 +139,7 @@ def split_train(cfg: PipelineConfig, kept: Path, out: Path) -> None:
     both every row."""
     import hashlib
 
-    from reasoneval.jsonl import jsonl_text
+    from reasonkit.jsonl import jsonl_text
     from reasonkit.tasks.arithmetic import computation_of
 
     def to_rl(row: dict[str, Any]) -> bool:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import atomic_write_text
-from reasoneval.manifest import sha256_file
+from reasonkit.artifacts import atomic_write_text
+from reasonkit.manifest import sha256_file
 
 DONE_FILE = "stage.json"
 SCHEMA_VERSION = 2  # 2: the sha256 of every file; a stage.json of schema 1 is redone once

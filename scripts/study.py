@@ -16,7 +16,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from reasoneval.errors import EXIT_CODES_HELP, OneLineParser
+from reasonkit.errors import EXIT_CODES_HELP, OneLineParser
 from scripts.config_overlay import UsageError, check_seeds, guarded_cli, load_dataclass
 from scripts.recipe import REPO_ROOT
 from scripts.study_cleaning import CleaningConfig
@@ -39,7 +39,7 @@ def load_config(study: str, profile: str, overrides: Sequence[str] = ()) -> Clea
 
 
 def main(cfg: CleaningConfig | RecipesConfig, out: Path, *, fresh: bool = False) -> int:
-    from reasoneval.outlock import empty_output
+    from reasonkit.outlock import empty_output
     from scripts import study_cleaning, study_recipes
     from scripts.pipeline import verified_base
     from scripts.validate import validate_study
@@ -70,7 +70,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    """The project's exit-code boundary (``reasoneval.errors.guarded``) around ``main``."""
+    """The project's exit-code boundary (``reasonkit.errors.guarded``) around ``main``."""
 
     def body(args: argparse.Namespace) -> int:
         overrides = [*args.set, *([f"seeds={args.seeds}"] if args.seeds is not None else []),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from datacheck.flaws import FlawRates
-from reasoneval.artifacts import atomic_write_text
+from reasonkit.artifacts import atomic_write_text
 from scripts.recipe import PipelineConfig
 from scripts.study_data import LevelData, level_label, prepare
 from scripts.study_report import (

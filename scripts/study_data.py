@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from datacheck.flaws import FlawRates, PlantedFlaw, inject_flaws
-from reasoneval.artifacts import atomic_write_text, read_jsonl
-from reasoneval.jsonl import jsonl_text
+from reasonkit.artifacts import atomic_write_text, read_jsonl
+from reasonkit.jsonl import jsonl_text
 
 PREFIX = "study"  # row ids: study/train/12, study/test/7 at every level
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
@@ -51,7 +51,7 @@ def naive_row(row_id: str, row: dict[str, str]) -> dict[str, str]:
     reasoning and its last number the label (lm-eval's flexible GSM8K extraction does the same).
     Calculator annotations are stripped, as for kept rows, so the arms differ in rows only."""
     from datacheck.records import strip_annotations
-    from reasoneval.answers import normalize
+    from reasonkit.answers import normalize
 
     answer = row["answer"]
     head, marker, tail = answer.rpartition("####")

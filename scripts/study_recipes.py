@@ -17,7 +17,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import atomic_write_text
+from reasonkit.artifacts import atomic_write_text
 from scripts.recipe import PipelineConfig
 from scripts.stages import Stage, run_stage
 from scripts.study_report import (

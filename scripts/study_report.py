@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reasoneval.artifacts import atomic_write_text, package_versions
+from reasonkit.artifacts import atomic_write_text, package_versions
 
 SCHEMA_VERSION = 1
 

@@ -162,7 +162,7 @@ def run_in_pool(jobs: int, threads: int, work: Callable[[Any], Any], items: Sequ
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from reasoneval.errors import Terminated
+    from reasonkit.errors import Terminated
 
     context = multiprocessing.get_context("spawn")  # no forked torch or tokenizer threads
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_setup,

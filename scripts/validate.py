@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from reasoneval.errors import SEED_MAX, InputError
+from reasonkit.errors import SEED_MAX, InputError
 from scripts.config_overlay import UsageError
 from scripts.recipe import REPO_ROOT, PipelineConfig
 

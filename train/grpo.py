@@ -75,7 +75,7 @@ class GRPORun:
 
 
 def _check_adapter(adapter: Path) -> None:
-    from reasoneval.checkpoint_files import CheckpointError, check_weights
+    from reasonkit.checkpoint_files import CheckpointError, check_weights
 
     if not (adapter / "adapter_config.json").is_file():
         raise ConfigError(f"{adapter}: no adapter_config.json")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from reasoneval.checkpoint_files import CheckpointError, check_remote_code, check_weights
+from reasonkit.checkpoint_files import CheckpointError, check_remote_code, check_weights
 
 # What the hub accepts as a repo id. Anything else, or a path whose first folder exists here, is
 # a local path, which must exist now rather than fail after the hub client's retries.
@@ -44,7 +44,7 @@ def check_numbers(cfg: Mapping[str, Any]) -> None:
         _at_least(cfg, ("lora_r",), 1, strict=False)
     if not cfg["lora_dropout"] < 1:
         raise PreflightError(f"lora_dropout must be below 1, got {cfg['lora_dropout']}")
-    from reasoneval.errors import SEED_MAX
+    from reasonkit.errors import SEED_MAX
 
     if not 0 <= cfg["seed"] <= SEED_MAX:  # transformers.set_seed hands it to numpy: -1 exited 3
         raise PreflightError(f"seed must be an integer from 0 to {SEED_MAX}, got {cfg['seed']}")

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from reasoneval.artifacts import atomic_write_text, git_state, package_versions
+from reasonkit.artifacts import atomic_write_text, git_state, package_versions
 
 # Bump when a field is renamed or removed; readers check it (nanochat's meta_<step>.json idea).
 META_SCHEMA_VERSION = 1

@@ -1,4 +1,4 @@
-"""GRPO rewards. Correctness is judged by ``reasoneval.answers``, the code that scores evaluations,
+"""GRPO rewards. Correctness is judged by ``reasonkit.answers``, the code that scores evaluations,
 so the policy is optimised for exactly what the evaluation counts (nanochat's ``reward()`` calls
 ``evaluate()`` for the same reason)."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reasoneval.answers import normalize, score_response
-from reasoneval.prompting import ANSWER_PREFIX, THINK_CLOSE, THINK_OPEN
+from reasonkit.answers import normalize, score_response
+from reasonkit.prompting import ANSWER_PREFIX, THINK_CLOSE, THINK_OPEN
 
 # The format reward is a nudge, not a goal: capped well below the accuracy reward so that a
 # policy cannot earn more by emitting empty well-formed shells than by answering correctly.

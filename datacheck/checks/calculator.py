@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from datacheck.checks.base import KEEP, Verdict
 from datacheck.records import Annotation, Problem
-from reasoneval.arith import UnsafeExpression, evaluate
+from reasonkit.arith import UnsafeExpression, evaluate
 
 # A written result: a decimal, or a fraction as GSM8K writes one (<<3/4=3/4>>3/4).
 LEADING_NUMBER = re.compile(r"^\s*[$€£]?\s*(-?(?:\d[\d,]*)?\.?\d+(?:/\d+)?)")

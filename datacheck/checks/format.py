@@ -10,7 +10,7 @@ from datacheck.checks.base import KEEP, Verdict
 from datacheck.parsing import FINAL_MARKER
 from datacheck.records import Problem
 
-# Tokens of the chat format we train with (reasoneval.prompting) and of common others; a row that
+# Tokens of the chat format we train with (reasonkit.prompting) and of common others; a row that
 # contains one would teach the model to emit turn boundaries mid-answer.
 LEAKED_TOKENS = (
     "<|im_start|>",

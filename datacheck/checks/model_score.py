@@ -30,7 +30,7 @@ class IFDCheck:
         from tqdm import tqdm
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from reasoneval.prompting import build_prompt, format_completion
+        from reasonkit.prompting import build_prompt, format_completion
 
         tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(

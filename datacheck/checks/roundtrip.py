@@ -1,7 +1,7 @@
 """Round trip: the row rendered in the training format parses back to its own answer.
 
 Training writes `prompting.format_completion`; evaluation and the GRPO reward read with
-`reasoneval.answers.extract_answer`. A row that does not survive this trip would train the
+`reasonkit.answers.extract_answer`. A row that does not survive this trip would train the
 model on an answer the scorer cannot see.
 """
 
@@ -19,8 +19,8 @@ class RoundTripCheck:
     name: ClassVar[str] = "round_trip"
 
     def __call__(self, problem: Problem) -> Verdict | None:
-        from reasoneval.answers import extract_answer
-        from reasoneval.prompting import format_completion
+        from reasonkit.answers import extract_answer
+        from reasonkit.prompting import format_completion
 
         if problem.final_answer is None:
             return Verdict(self.name, "no canonical final answer to render")

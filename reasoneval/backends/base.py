@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from reasoneval.prompting import STOP_STRINGS
 from reasoneval.records import Completion
+from reasonkit.prompting import STOP_STRINGS
 
 BackendName = Literal["auto", "vllm", "hf"]
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reasoneval.checkpoint_files import check_remote_code, check_weights
-from reasoneval.errors import InputError
+from reasoneval.cache_root import cache_root
+from reasonkit.checkpoint_files import check_remote_code, check_weights
+from reasonkit.errors import InputError
 
 ADAPTER_CONFIG = "adapter_config.json"
 _TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json")
@@ -60,7 +61,7 @@ def resolve_checkpoint(
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
 ) -> ResolvedCheckpoint:
-    """Classify CKPT and check what it holds (reasoneval.checkpoint_files) before any loader runs.
+    """Classify CKPT and check what it holds (reasonkit.checkpoint_files) before any loader runs.
 
     ``base`` overrides the adapter's recorded ``base_model_name_or_path``."""
     resolved = _classify(Path(path).expanduser(), base)
@@ -115,8 +116,7 @@ def _adapter_digest(ckpt: ResolvedCheckpoint) -> str:
 
 
 def default_cache_dir() -> Path:
-    root = os.environ.get("REASONEVAL_CACHE") or Path.home() / ".cache" / "reasoneval"
-    return Path(root) / "merged"
+    return cache_root() / "merged"
 
 
 def merge_adapter(

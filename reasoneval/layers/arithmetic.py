@@ -1,6 +1,6 @@
 """Re-verify the arithmetic written in a solution: ``a op b = c`` chains and ``<<expr=value>>``.
 
-Text is untrusted, so expressions go through reasoneval.arith's ast-walking evaluator (numbers and
+Text is untrusted, so expressions go through reasonkit.arith's ast-walking evaluator (numbers and
 + - * / ** only, size-limited), never ``eval``. Prose arithmetic is messy ("7 stickers/page * 6
 pages", "20% of 50", "$100-$94", "287 x 4 = 1,148"), so the reader is deliberately conservative:
 an equation is checked only when its left side is a complete expression with at least one
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from reasoneval.arith import UnsafeExpression, evaluate
+from reasonkit.arith import UnsafeExpression, evaluate
 
 _TOKEN = re.compile(
     r"(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?|\.\d+%?)"

@@ -2,7 +2,7 @@
 
 accuracy asks for the original prompts; traces asks for nothing and reads accuracy's samples;
 sensitivity asks for variant prompts. The runner deduplicates requests across layers, generates
-once, scores every sample with reasoneval.answers, and hands each layer the samples.
+once, scores every sample with reasonkit.answers, and hands each layer the samples.
 """
 
 from __future__ import annotations

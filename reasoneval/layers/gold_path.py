@@ -2,12 +2,12 @@
 
 GSM8K's gold solutions, and the synthetic task's, annotate every calculation as
 ``<<expr=value>>``. The check reads those steps once per problem (:func:`parse_gold_path`), then
-per response (:func:`follow_gold_path`): which gold intermediate values the reasoning wrote, the
+per response (gold_path_follow.follow_gold_path): which gold intermediate values the reasoning wrote, the
 first gold step it neither reached nor implied, and one failure type from ``FAILURE_TYPES``
 (gold_path_rules; docs/layers.md, "Gold path", has the taxonomy and its validation on real
 responses).
 
-It reads no model and never evaluates text as code (left sides go through reasoneval.arith).
+It reads no model and never evaluates text as code (left sides go through reasonkit.arith).
 Its work per response is linear in the response's length: the text is read by single regex
 scans with bounded quantifiers (gold_path_text), then at most ``MAX_EQUATIONS`` equations and
 one pass over the numbers found are compared with the gold steps, whose count is bounded by
@@ -26,13 +26,12 @@ from reasoneval.layers.gold_path_text import (
     canonical_text,
     equations,
     key,
-    number_keys,
     number_positions,
     read_expression,
 )
 
-__all__ = ["FAILURE_TYPES", "FailureType", "GoldPath", "GoldStep", "PathTrace",
-           "follow_gold_path", "parse_gold_path"]
+__all__ = ["FAILURE_TYPES", "FailureType", "GoldPath", "GoldStep", "PathTrace", "parse_gold_path",
+           "to_float"]
 
 FailureType = Literal[
     "truncated", "answer_line", "extra_step", "missing_step", "arithmetic", "wrong_operation",
@@ -90,7 +89,7 @@ class PathTrace:
     evidence: str  # what decided the type: an equation or a value, as written (clipped)
 
 
-def _float(text: str) -> float | None:
+def to_float(text: str) -> float | None:
     try:
         return float(text.replace(",", ""))
     except ValueError:
@@ -111,13 +110,13 @@ def parse_gold_path(solution: str, final: str | None, question: str) -> GoldPath
     A line's ``<<expr=value>>`` annotations are its steps; a line without one contributes the
     equations it writes in prose (GSM8K leaves some steps unannotated: "40 - 10 = 30 eggs").
     """
-    final_value = _float(final) if final else None
+    final_value = to_float(final) if final else None
     if final_value is None:
         return None
     steps: list[GoldStep] = []
     values: dict[float, int] = {}
     for line in solution[:MAX_SOLUTION_CHARS].splitlines():
-        found = [(read_expression(m.group(1)), _float(m.group(2).strip()))
+        found = [(read_expression(m.group(1)), to_float(m.group(2).strip()))
                  for m in _ANNOTATION.finditer(line)]
         if not found:
             found = [(e.expression, e.result) for e in equations(canonical_text(line), 8)]
@@ -158,44 +157,3 @@ def _cuts(step: GoldStep, earlier: list[GoldStep]) -> tuple[tuple[float, ...], .
         frontier = [g for g in dict.fromkeys(grown) if g not in out][: MAX_CUTS - len(out)]
         out.extend(frontier)
     return tuple(out)
-
-
-def _implied(path: GoldPath, reached: set[int]) -> set[int]:
-    """Steps reached, or feeding a reached step: a response may fold "3*3=9, 9*60" into one."""
-    out = set(reached)
-    for i in sorted(reached, reverse=True):
-        stack = list(path.steps[i].depends)
-        while stack:
-            j = stack.pop()
-            if j not in out:
-                out.add(j)
-                stack.extend(path.steps[j].depends)
-    return out
-
-
-def follow_gold_path(
-    response: str, extracted: str | None, finish_reason: str, path: GoldPath
-) -> PathTrace:
-    from reasoneval.layers.gold_path_reading import Reading
-    from reasoneval.layers.gold_path_rules import diagnose
-
-    text = canonical_text(response)
-    keys = number_keys(text)
-    answer = _float(extracted) if extracted else None
-    answer_key = None if answer is None else key(answer)
-    # The reasoning ends where the answer is written last: the final value written only in the
-    # answer line is not a step the reasoning reached.
-    cut = len(keys)
-    if answer_key is not None:
-        cut = next((i for i in range(len(keys) - 1, -1, -1) if keys[i] == answer_key), cut)
-    written = set(keys[:cut])
-    # A gold value the question states ("12" candles when one son is 12) is no evidence of the
-    # step that computes it.
-    reached = {i for i, k in enumerate(path.value_keys) if k in written and k not in path.question}
-    done = _implied(path, reached)
-    divergent = next((i for i in range(len(path.steps)) if i not in done), None)
-    reading = Reading(path, text, cut, written, reached, done, answer_key, finish_reason)
-    failure, evidence = diagnose(reading)
-    return PathTrace(failure, len(path.steps), tuple(i + 1 for i in sorted(reached)),
-                     None if divergent is None else divergent + 1,
-                     evidence if len(evidence) <= 120 else evidence[:120] + "…")

@@ -12,9 +12,9 @@ import functools
 from collections import Counter
 from collections.abc import Sequence
 
-from reasoneval.arith import UnsafeExpression, evaluate
 from reasoneval.layers.gold_path import UNIT_SCALES, FailureType, GoldPath, GoldStep
 from reasoneval.layers.gold_path_text import Equation, equations, key, number_positions
+from reasonkit.arith import UnsafeExpression, evaluate
 
 # Numbers an operand may come from without the problem stating them (time, dozens, percent): the
 # grounding check's calibrated constants above 10 (grounding.py). Small counts are left out on

@@ -62,7 +62,7 @@ def key(value: float) -> float:
 class Expression:
     operands: tuple[float, ...]
     ops: str  # its operators, sorted: "*", "+-"
-    python: str  # plain arithmetic, for reasoneval.arith.evaluate
+    python: str  # plain arithmetic, for reasonkit.arith.evaluate
     kind: Kind  # "add": only + and -, no brackets; "mul": only *, no brackets
     terms: tuple[float, ...]  # sorted keys: signed addends ("add"), factors ("mul"), else operands
 

@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from reasoneval.errors import InputError
 from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
 from reasoneval.layers.measures import (
     bootstrap_ratio_ci,
@@ -27,8 +26,7 @@ from reasoneval.layers.measures import (
     wilson_metric,
 )
 from reasoneval.layers.sections import heading, html_table, natural_key, paragraph, shorten
-from reasoneval.prompting import FewShotExample
-from reasoneval.records import Problem, ScoredSample
+from reasoneval.records import ORIGINAL, Problem, ScoredSample
 from reasoneval.stats import mcnemar_exact
 from reasoneval.variants import (
     FAMILIES,
@@ -38,8 +36,9 @@ from reasoneval.variants import (
     load_gsm_plus,
     make_variants,
 )
+from reasonkit.errors import InputError
+from reasonkit.prompting import FewShotExample
 
-ORIGINAL = "original"
 # PDR divides by the original prompt's correct pairs. Below 5, one item moves it by 20 points or
 # more, and a near-zero accuracy gave values like -1.0 [-3.0, 0.0] (issue 16): undefined instead.
 MIN_ORIGINAL_CORRECT = 5

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from reasoneval.answers import is_equivalent, normalize, parse_gold
 from reasoneval.layers.arithmetic import Equation, check_arithmetic
-from reasoneval.layers.gold_path import FAILURE_TYPES, GoldPath, follow_gold_path, parse_gold_path
+from reasoneval.layers.gold_path import FAILURE_TYPES, GoldPath, parse_gold_path
+from reasoneval.layers.gold_path_follow import follow_gold_path
 from reasoneval.layers.grounding import DEFAULT_CONSTANTS, ungrounded_operands
-from reasoneval.prompting import THINK_CLOSE, THINK_OPEN
+from reasonkit.answers import is_equivalent, normalize, parse_gold
+from reasonkit.prompting import THINK_CLOSE, THINK_OPEN
 
 ErrorType = Literal[
     "extraction", "truncation", "looping", "tags", "language", "arithmetic", "grounding",

@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reasoneval.jsonl import read_objects
 from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
 from reasoneval.layers.failures import FailureRow, failure_metrics, failure_summary
 from reasoneval.layers.measures import auroc, auroc_gain_ci, wilson_metric
@@ -34,11 +33,11 @@ from reasoneval.layers.trace_checks import (
     trace_sample,
 )
 from reasoneval.layers.traces_html import traces_html
-from reasoneval.records import Problem, ScoredSample
+from reasoneval.records import ORIGINAL, Problem, ScoredSample
+from reasonkit.jsonl import read_objects
 
 __all__ = ["Trace", "TracesConfig", "TracesLayer", "trace_sample", "traces_for_rows"]
 
-ORIGINAL = "original"
 N_BOOT = 1000
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _ANNOTATION = re.compile(r"<<[^<>]{0,200}>>")
@@ -256,7 +255,7 @@ def _clusters(
 
 def gold_calibration(rows: Sequence[Mapping[str, str]]) -> dict[str, int]:
     """How often each flag fires on GSM8K gold solutions written as a well-formed response."""
-    from reasoneval.answers import parse_gold
+    from reasonkit.answers import parse_gold
 
     counts: Counter[str] = Counter()
     for row in rows:

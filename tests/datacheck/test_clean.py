@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from datacheck.clean import CleanConfig, clean
-from datacheck.dedup import DedupConfig
+from datacheck.dedup.clusters import DedupConfig
 from datacheck.loading import SourceSpec, load_source
 from datacheck.report import build_report, write_outputs
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from datacheck import blocks
 from datacheck.cli import main
+from datacheck.dedup import blocks
 
 TEXT = "the baker makes twelve loaves of bread every morning and sells them at the market by noon"
 

@@ -12,9 +12,9 @@ import hashlib
 import json
 import random
 
-from datacheck.dedup import DedupConfig, near_duplicate_clusters
-from datacheck.lsh import jaccard
-from datacheck.minhash import Shingler, normalize_text
+from datacheck.dedup.clusters import DedupConfig, near_duplicate_clusters
+from datacheck.dedup.lsh import jaccard
+from datacheck.dedup.minhash import Shingler, normalize_text
 
 # Recorded with c7c0c35's datacheck.dedup.near_duplicate_clusters(heavy_corpus(), DedupConfig()).
 BEFORE = {

@@ -3,9 +3,14 @@ from __future__ import annotations
 import numpy as np
 from datasketch import MinHashLSH
 
-from datacheck.dedup import DedupConfig, near_duplicate_clusters
-from datacheck.lsh import choose_bands, connected_components, detection_probability, verified_edges
-from datacheck.minhash import Shingler, normalize_text
+from datacheck.dedup.clusters import DedupConfig, near_duplicate_clusters
+from datacheck.dedup.lsh import (
+    choose_bands,
+    connected_components,
+    detection_probability,
+    verified_edges,
+)
+from datacheck.dedup.minhash import Shingler, normalize_text
 
 BASE = "the baker makes twelve loaves of bread every morning and sells them at the market near the old bridge by noon"
 

@@ -5,7 +5,7 @@ from datasketch import MinHash
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from datacheck.minhash import (
+from datacheck.dedup.minhash import (
     SEPARATOR,
     Shingler,
     Signer,

@@ -20,7 +20,7 @@ def test_ifd_scores_every_row_and_rejects_above_the_cut(
     torch = pytest.importorskip("torch")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from reasoneval.prompting import build_prompt, format_completion
+    from reasonkit.prompting import build_prompt, format_completion
 
     torch.set_num_threads(1)
     problems = [

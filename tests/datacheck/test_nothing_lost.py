@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from datacheck.clean import CleanConfig, clean
 from datacheck.loading import SourceSpec, load_source
 from datacheck.report import build_report, write_outputs
-from reasoneval.errors import InputError
-from reasoneval.jsonl import BadLine, parse_line
+from reasonkit.errors import InputError
+from reasonkit.jsonl import BadLine, parse_line
 
 text = st.text(st.characters(codec="utf-8", exclude_characters="\n"), max_size=60)
 number = st.integers(-5, 500).map(str)

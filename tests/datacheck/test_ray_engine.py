@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from datacheck.dedup import DedupConfig, near_duplicate_clusters
-from datacheck.dedup_command import dedup_file
-from datacheck.ray_engine import STAGES, RayDedupOutput, ray_dedup
-from datacheck.ray_stages import StageStore
+from datacheck.dedup.clusters import DedupConfig, near_duplicate_clusters
+from datacheck.dedup.command import dedup_file
+from datacheck.dedup.ray_engine import STAGES, RayDedupOutput, ray_dedup
+from datacheck.dedup.ray_stages import StageStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORDS = [f"{w}{k}" for k in range(40) for w in ("apples", "paid", "miles", "each", "twice")]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from datacheck.synthetic import generate_synthetic
-from reasoneval.arith import evaluate
+from reasonkit.arith import evaluate
 from reasonkit.tasks.split import SplitSizes, draw_rows
 
 ANNOTATION = re.compile(r"<<([^<>]*)=([^<>=]*)>>(\S+)")

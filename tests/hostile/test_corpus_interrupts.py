@@ -201,8 +201,8 @@ def test_sigterm_mid_write_cleans_up_then_ends_by_the_signal(tmp_path: Path) -> 
     target.write_text("the finished report")
     script = f"""
 import os, signal
-import reasoneval.artifacts as artifacts
-from reasoneval.errors import guarded
+import reasonkit.artifacts as artifacts
+from reasonkit.errors import guarded
 
 real = os.fdopen
 class Killed:

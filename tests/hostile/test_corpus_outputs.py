@@ -75,7 +75,7 @@ def test_training_into_an_unwritable_output_dir_exits_2_before_loading(
 
 def _disk_full_after(limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every file the atomic writer opens takes ``limit`` bytes, then fails as a full disk does."""
-    import reasoneval.artifacts as artifacts
+    import reasonkit.artifacts as artifacts
 
     real_fdopen = os.fdopen
 
@@ -117,7 +117,7 @@ def test_a_full_disk_inside_a_library_writer_is_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # safetensors and torch report ENOSPC as their own exception, keeping only the OS's text.
-    from reasoneval.errors import guarded
+    from reasonkit.errors import guarded
 
     def body() -> int:
         raise RuntimeError("Error while serializing: IoError(Os { code: 28, kind: StorageFull, "
@@ -159,7 +159,7 @@ def test_two_runs_on_one_out_the_second_exits_2(
 ) -> None:
     out = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from reasoneval.outlock import output_lock\n"
+        "import sys, time; from pathlib import Path; from reasonkit.outlock import output_lock\n"
         f"with output_lock(Path({str(out)!r})):\n    print('held', flush=True); time.sleep(60)")],
         stdout=subprocess.PIPE, text=True)
     try:
@@ -172,15 +172,15 @@ def test_two_runs_on_one_out_the_second_exits_2(
         holder.kill()
         holder.wait()
     # The kernel dropped the dead holder's lock: nothing to clean by hand.
-    from reasoneval.outlock import output_lock
+    from reasonkit.outlock import output_lock
 
     with output_lock(out):
         pass
 
 
 def test_temporaries_of_dead_writers_go_at_once_live_ones_stay(tmp_path: Path) -> None:
-    from reasoneval.artifacts import temporary_prefix
-    from reasoneval.manifest import begin_output
+    from reasonkit.artifacts import temporary_prefix
+    from reasonkit.manifest import begin_output
 
     out = tmp_path / "o"
     (out / "kept").mkdir(parents=True)

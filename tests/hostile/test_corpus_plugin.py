@@ -95,7 +95,7 @@ def test_an_unreadable_report_is_a_usage_error(
 
 
 def test_an_interrupted_or_tampered_run_is_no_report(pytester: pytest.Pytester, tmp_path: Path) -> None:
-    from reasoneval.manifest import WRITING, finish_output
+    from reasonkit.manifest import WRITING, finish_output
 
     base = _run_dir(tmp_path / "base", _report(0.5))
     cand = _run_dir(tmp_path / "cand", _report(0.5))
@@ -148,7 +148,7 @@ def test_an_unrelated_test_raising_input_error_is_an_ordinary_failure(
 ) -> None:
     # The plugin loads in every session: only the gates' own bad input stops a session.
     pytester.makepyfile(test_other="""
-        from reasoneval.errors import InputError
+        from reasonkit.errors import InputError
         def test_it():
             raise InputError("some library's own error")
         def test_next():

@@ -14,12 +14,12 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from datacheck.dedup_command import read_field
+from datacheck.dedup.command import read_field
 from datacheck.loading import SourceSpec, load_source
 from reasoneval.cache import GenerationCache
-from reasoneval.errors import InputError
-from reasoneval.jsonl import BadLine, dumps_line, jsonl_text, parse_line, read_objects
 from reasoneval.records import Completion
+from reasonkit.errors import InputError
+from reasonkit.jsonl import BadLine, dumps_line, jsonl_text, parse_line, read_objects
 from train.data import TrainDataError, read_kept_rows
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

@@ -66,7 +66,7 @@ def test_the_base_loads_as_safetensors_and_answers_in_prose() -> None:
     torch = pytest.importorskip("torch")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from reasoneval.prompting import build_prompt
+    from reasonkit.prompting import build_prompt
 
     tokenizer = AutoTokenizer.from_pretrained(BASE)
     model = AutoModelForCausalLM.from_pretrained(BASE, use_safetensors=True).eval()

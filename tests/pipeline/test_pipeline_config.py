@@ -70,7 +70,7 @@ def _data_dir_with_audit(path: Path, leaked: dict[str, int]) -> Path:
 
 
 def test_a_leaking_held_out_split_stops_the_pipeline_as_a_gate(tmp_path: Path) -> None:
-    from reasoneval.errors import GateFailed
+    from reasonkit.errors import GateFailed
     from scripts.pipeline import _check_leaks
 
     clean = _data_dir_with_audit(tmp_path / "clean", {"test": 0, "test-ood": 0, "val": 0})

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoneval.answers import extract_answer, normalize, parse_gold, score_response, to_fraction
-from reasoneval.errors import InputError
 from reasoneval.score import score_rows
+from reasonkit.answers import extract_answer, normalize, parse_gold, score_response, to_fraction
+from reasonkit.errors import InputError
 
 
 def value_of(text: str, *, think: bool = False) -> Fraction | None:

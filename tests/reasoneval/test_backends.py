@@ -15,8 +15,8 @@ from reasoneval.backends import (
     resolve_checkpoint,
 )
 from reasoneval.backends.hf import HFBackend, run_with_backoff
-from reasoneval.errors import InputError
-from reasoneval.prompting import build_prompt
+from reasonkit.errors import InputError
+from reasonkit.prompting import build_prompt
 
 # Different lengths, deliberately not in length order, so the HF backend's sort must be undone.
 QUESTIONS = [

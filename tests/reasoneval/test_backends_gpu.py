@@ -8,7 +8,7 @@ import pytest
 
 from reasoneval.backends import load_backend
 from reasoneval.backends.base import SamplingConfig
-from reasoneval.prompting import build_prompt
+from reasonkit.prompting import build_prompt
 
 QUESTIONS = ["Tom has 3 apples and buys 4 more. How many now?", "What is 6 times 7?"]
 

@@ -15,9 +15,9 @@ from reasoneval import backends
 from reasoneval.backends.base import SamplingConfig
 from reasoneval.cli import main
 from reasoneval.compare import compare_groups, compare_results, load_run_results
-from reasoneval.errors import InputError
 from reasoneval.records import Completion
 from reasoneval.stats import mcnemar_exact, paired_bootstrap_ci
+from reasonkit.errors import InputError
 
 QUESTIONS = [f"Kim has {i} cards and finds {i + 3} more. How many cards?" for i in range(10)]
 

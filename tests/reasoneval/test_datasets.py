@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reasoneval.datasets import DatasetSpec, dataset_hash, load_few_shot, load_problems
-from reasoneval.errors import InputError
+from reasonkit.errors import InputError
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> Path:
@@ -91,7 +91,7 @@ def test_gsm8k_without_a_local_copy_fails_in_one_line_when_the_hub_is_unreachabl
     script = (
         "import sys\n"
         "from reasoneval.datasets import DatasetSpec, load_problems\n"
-        "from reasoneval.errors import InputError\n"
+        "from reasonkit.errors import InputError\n"
         "try:\n"
         "    load_problems(DatasetSpec('gsm8k'))\n"
         "except InputError as exc:\n"

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from reasoneval.errors import InputError
 from reasoneval.gates import Gate, check_gate, parse_gate
+from reasonkit.errors import InputError
 
 
 def _report(**metrics: float) -> dict[str, Any]:

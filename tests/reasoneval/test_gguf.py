@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reasoneval.checkpoint_files import CheckpointError
 from reasoneval.cli import main
 from reasoneval.gguf import check_supported, find_gguf, inspect_gguf
+from reasonkit.checkpoint_files import CheckpointError
 
 
 def write_gguf(path: Path, arch: str = "llama", qtype: str = "F32") -> Path:

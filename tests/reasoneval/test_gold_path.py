@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from reasoneval.answers import parse_gold
 from reasoneval.cli import main
 from reasoneval.layers.failures import failure_mix
-from reasoneval.layers.gold_path import follow_gold_path, parse_gold_path
+from reasoneval.layers.gold_path import parse_gold_path
+from reasoneval.layers.gold_path_follow import follow_gold_path
 from reasoneval.layers.trace_checks import trace_sample
 from reasoneval.layers.traces import traces_for_rows
 from reasoneval.records import Problem
 from reasoneval.report import layers_json
+from reasonkit.answers import parse_gold
 
 QUESTION = "Ava has 3 apples and buys 4 more. Then she doubles them. How many does she have?"
 GOLD = "Ava has 3 + 4 = <<3+4=7>>7 apples.\nShe doubles them: 7 * 2 = <<7*2=14>>14.\n#### 14"

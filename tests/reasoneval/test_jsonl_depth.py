@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from datacheck.dedup_command import read_field
-from reasoneval.jsonl import MAX_DEPTH, BadLine, parse_line
+from datacheck.dedup.command import read_field
+from reasonkit.jsonl import MAX_DEPTH, BadLine, parse_line
 
 REASON = f"JSON nested deeper than {MAX_DEPTH} levels"
 

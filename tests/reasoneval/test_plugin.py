@@ -188,7 +188,7 @@ def test_update_baseline_leaves_the_directory_consistent(
 ) -> None:  # fmt: skip
     """Over an existing run directory, every result file and the manifest are replaced (issue 26):
     the old manifest (sha256 of the old files) and the old model's report.html stayed before."""
-    from reasoneval.manifest import check_run_files, listed_files
+    from reasonkit.manifest import check_run_files, listed_files
 
     target = tmp_path / "baseline"
     shutil.copytree(runs["base"], target)

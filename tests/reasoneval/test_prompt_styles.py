@@ -13,7 +13,6 @@ import pytest
 from reasoneval import backends
 from reasoneval.backends.base import SamplingConfig
 from reasoneval.cli import main
-from reasoneval.errors import InputError
 from reasoneval.prompt_styles import (
     CHAT_COT_INSTRUCTION,
     WEI_2022_EXEMPLARS,
@@ -22,8 +21,9 @@ from reasoneval.prompt_styles import (
     choose_style,
     score_styled,
 )
-from reasoneval.prompting import build_prompt
 from reasoneval.records import Completion, Problem
+from reasonkit.errors import InputError
+from reasonkit.prompting import build_prompt
 
 QUESTION = "Ava has 3 apples and buys 4 more. How many apples does she have?"
 PROBLEM = Problem("q0", QUESTION, "7")

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from reasoneval.artifacts import atomic_write_text
 from reasoneval.layers.base import LayerResult, Metric
 from reasoneval.report import (
     render_html,
@@ -19,6 +18,7 @@ from reasoneval.report import (
     svg_interval_chart,
     write_report,
 )
+from reasonkit.artifacts import atomic_write_text
 
 EVIL = "<script>alert('pwned')</script>"
 

@@ -11,8 +11,8 @@ import pytest
 
 from reasoneval.cli import main
 from reasoneval.compare import compare_results
-from reasoneval.errors import InputError
 from reasoneval.score import score_rows
+from reasonkit.errors import InputError
 
 
 def _write(path: Path, rows: list[dict[str, Any]]) -> Path:

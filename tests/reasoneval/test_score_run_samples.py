@@ -79,8 +79,8 @@ def test_score_by_variant_family_and_a_variant_with_no_rows(tmp_path: Path) -> N
     rows = [{"variant": v, "out": o, "gold": "4"} for v, o in
             [("original", "4"), ("format-json", "5"), ("format-boxed", "4"), ("numeric-1", "4")]]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    from reasoneval.errors import InputError
     from reasoneval.score import score_rows
+    from reasonkit.errors import InputError
 
     _, family = score_rows(rows, response_field="out", gold_field="gold", variant="format")
     assert (family.n, family.correct, family.other_variants) == (2, 1, 2)

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reasoneval.errors import InputError
 from reasoneval.layers.accuracy import AccuracyLayer
 from reasoneval.layers.base import RunContext
 from reasoneval.layers.measures import prompt_sensitivity_score, spread_null
 from reasoneval.layers.sensitivity import SensitivityConfig, SensitivityLayer, analyze
 from reasoneval.records import Completion, Generation, Problem, ScoredSample
+from reasonkit.errors import InputError
 
 ORIGINAL = {"i1": True, "i2": True, "i3": False, "i4": True}
 VARIANTS = {

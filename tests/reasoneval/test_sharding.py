@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from reasoneval.backends.base import SamplingConfig
-from reasoneval.errors import InputError
 from reasoneval.records import Completion
 from reasoneval.sharding import ParallelConfig, ShardedBackend, load_sharded, merge, shard, world
+from reasonkit.errors import InputError
 
 PROMPTS = [f"Question {k}: what is {k} plus {k * 3}?" + " Think." * (k % 4) for k in range(7)]
 

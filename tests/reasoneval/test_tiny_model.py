@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from reasoneval.cli import main as cli_main
-from reasoneval.errors import InputError
-from reasoneval.prompting import (
+from reasoneval.tiny_model import PAD_TOKEN, build_tiny_model
+from reasonkit.errors import InputError
+from reasonkit.prompting import (
     IM_END,
     IM_START,
     THINK_CLOSE,
@@ -17,7 +18,6 @@ from reasoneval.prompting import (
     build_messages,
     build_prompt,
 )
-from reasoneval.tiny_model import PAD_TOKEN, build_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_trl_sft_trains_it(tiny_model_dir: Path, tmp_path: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from reasoneval.prompting import format_completion
+    from reasonkit.prompting import format_completion
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     rows = [

@@ -9,9 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoneval.answers import extract_answer
-from reasoneval.errors import InputError
-from reasoneval.prompting import FewShotExample
 from reasoneval.records import Problem
 from reasoneval.variants import (
     ANSWER_FORMATS,
@@ -24,6 +21,9 @@ from reasoneval.variants import (
     make_variants,
     parse_families,
 )
+from reasonkit.answers import extract_answer
+from reasonkit.errors import InputError
+from reasonkit.prompting import FewShotExample
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 PROBLEM = Problem("gsm8k/test/7", "Ann has 12 pens. She buys 30 more. How many pens now?", "42")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoneval.arith import evaluate
+from reasonkit.arith import evaluate
 from reasonkit.tasks.arithmetic import (
     OOD_QUESTION,
     OOD_START,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reasoneval.prompting import build_prompt, format_completion
+from reasonkit.prompting import build_prompt, format_completion
 from train.data import (
     TrainDataError,
     file_sha256,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from datacheck import kernels
+from datacheck.dedup import kernels
 
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]

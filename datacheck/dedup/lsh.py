@@ -14,14 +14,14 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
-from datacheck.lsh_kernels import (
+from datacheck.dedup.lsh_kernels import (
     bucket_pair_codes,
     components,
     merge_unique,
     pair_jaccards,
     sort_sets_in_place,
 )
-from datacheck.minhash import U64
+from datacheck.dedup.minhash import U64
 
 # Pairs from one bucket beyond this many neighbours (in index order) are skipped: a bucket of k
 # exact copies would otherwise yield k^2/2 pairs; the copies still link through their neighbours.

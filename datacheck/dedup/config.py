@@ -1,6 +1,7 @@
 """What a near-duplicate search is asked (DedupConfig) and what it returns (DedupResult).
 
-Shared by the local engine (dedup.py) and the Ray engine (ray_engine.py), which dedup.py imports.
+Shared by the local engine (clusters.py) and the Ray engine (ray_engine.py), which clusters.py
+imports.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from datacheck.lsh import Edge, choose_bands
+from datacheck.dedup.lsh import Edge, choose_bands
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class DedupConfig:
     min_detection: float = 0.9  # P(candidate) for a pair exactly at the threshold
     batch_size: int = 2048
     bands_rows: tuple[int, int] | None = None  # None: choose_bands(threshold, num_perm, ...)
-    engine: str = "local"  # "ray": datacheck.ray_engine's resumable Ray Data stages
+    engine: str = "local"  # "ray": datacheck.dedup.ray_engine's resumable Ray Data stages
     ray_workdir: str | None = None  # engine="ray": where the stages write (the resume point)
     ray_address: str | None = None  # None: a local Ray; "auto" / "ray://host:10001": a cluster
 

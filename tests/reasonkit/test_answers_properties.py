@@ -1,4 +1,4 @@
-"""Property tests (hypothesis) for reasoneval.answers: invariants that must hold for any input."""
+"""Property tests (hypothesis) for reasonkit.answers: invariants that must hold for any input."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fractions import Fraction
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from reasoneval.answers import extract_answer, is_equivalent, normalize, score_response
+from reasonkit.answers import extract_answer, is_equivalent, normalize, score_response
 
 MAX_SECONDS = 0.050  # per extraction, from the issue: no catastrophic backtracking
 

@@ -1,4 +1,4 @@
-"""Table-driven checks of reasoneval.answers on hard, realistic small-model outputs."""
+"""Table-driven checks of reasonkit.answers on hard, realistic small-model outputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reasoneval.answers import (
+from reasonkit.answers import (
     Extraction,
     extract_answer,
     is_equivalent,
@@ -239,7 +239,7 @@ def test_real_gsm8k_golds_parse_and_score_themselves() -> None:
 
 def test_importing_answers_does_not_import_torch() -> None:
     code = (
-        "import sys, reasoneval.answers, reasoneval.stats, reasoneval.score, reasoneval.compare;"
+        "import sys, reasonkit.answers, reasoneval.stats, reasoneval.score, reasoneval.compare;"
         "print('torch' in sys.modules)"
     )
     out = subprocess.run(

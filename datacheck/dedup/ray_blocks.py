@@ -10,8 +10,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacheck.lsh import MAX_BUCKET_NEIGHBOURS, jaccard
-from datacheck.minhash import Shingler, Signer, band_keys, normalize_text
+from datacheck.dedup.lsh import MAX_BUCKET_NEIGHBOURS, jaccard
+from datacheck.dedup.minhash import Shingler, Signer, band_keys, normalize_text
 
 EDGE_SCHEMA = pa.schema([("left", pa.int64()), ("right", pa.int64()), ("jaccard", pa.float64())])
 

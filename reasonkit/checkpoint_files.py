@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reasoneval.errors import InputError
+from reasonkit.errors import InputError
 
 __all__ = ["CheckpointError", "check_remote_code", "check_weights"]
 

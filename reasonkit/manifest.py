@@ -17,8 +17,8 @@ import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from reasoneval.artifacts import atomic_write_text, remove_stale_temporaries, temporary_prefix
-from reasoneval.errors import InputError
+from reasonkit.artifacts import atomic_write_text, remove_stale_temporaries, temporary_prefix
+from reasonkit.errors import InputError
 
 __all__ = ["MANIFEST", "WRITING", "begin_output", "check_manifest", "check_run_dir",
            "check_run_files", "finish_output", "listed_files", "replace_run_files", "sha256_file"]

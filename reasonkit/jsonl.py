@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reasoneval.errors import InputError
+from reasonkit.errors import InputError
 
 __all__ = [
     "MAX_DEPTH", "BadLine", "dumps_line", "find_lone_surrogate", "iter_lines", "jsonl_text",

@@ -1,4 +1,4 @@
-"""Number normalization for reasoneval.answers: numerals, number words, LaTeX, canonical forms.
+"""Number normalization for reasonkit.answers: numerals, number words, LaTeX, canonical forms.
 
 Split from answers.py to keep each module small; answers re-exports the public names. Every regex
 is linear-time and every input is bounded before it is parsed.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from reasoneval._textforms import CJK_NUMERAL_CHARS, cjk_number, rewrite_numbers
+from reasonkit._textforms import CJK_NUMERAL_CHARS, cjk_number, rewrite_numbers
 
 _MAX_NORMALIZE = 400  # an answer candidate longer than this is not "a number"
 _MAX_DIGITS = 40  # longer numerals are garbage, and big ints make str() slow or raise

@@ -1,4 +1,4 @@
-"""`--engine ray`: dedup.py's MinHash near-duplicate search as five resumable Ray Data stages.
+"""`--engine ray`: clusters.py's MinHash near-duplicate search as five resumable Ray Data stages.
 
     1_signatures   normalise, shingle, MinHash     (Ray Data map over blocks of documents)
     2_band_keys    one row per (document, band)    (Ray Data map)
@@ -37,9 +37,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from datacheck.dedup_config import DedupConfig, DedupResult
-from datacheck.lsh import MAX_BUCKET_NEIGHBOURS, Edge, connected_components
-from datacheck.ray_blocks import (
+from datacheck.dedup.config import DedupConfig, DedupResult
+from datacheck.dedup.lsh import MAX_BUCKET_NEIGHBOURS, Edge, connected_components
+from datacheck.dedup.ray_blocks import (
     EDGE_SCHEMA,
     band_block,
     bucket_pairs,
@@ -48,8 +48,8 @@ from datacheck.ray_blocks import (
     sign_block,
     verify_group,
 )
-from datacheck.ray_stages import StageRun, StageStore, stage_hash, texts_hash
-from reasoneval.errors import InputError
+from datacheck.dedup.ray_stages import StageRun, StageStore, stage_hash, texts_hash
+from reasonkit.errors import InputError
 
 STAGES = ("1_signatures", "2_band_keys", "3_edges", "4_components", "5_kept")
 

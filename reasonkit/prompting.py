@@ -1,7 +1,7 @@
 """The one definition of the ChatML + ``<think>`` format shared by datacheck, train and reasoneval.
 
 Training renders ``prompt + completion``; evaluation sends ``prompt`` and parses the completion
-with :func:`reasoneval.answers.extract_answer`. Keeping both sides here means a format change
+with :func:`reasonkit.answers.extract_answer`. Keeping both sides here means a format change
 cannot silently desynchronise training from evaluation. The layout follows the Tiny-Reason
 setup: reasoning inside ``<think>…</think>``, then one final-answer line.
 """

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from reasoneval._markers import _find_markers
-from reasoneval._numbers import (
+from reasonkit._markers import _find_markers
+from reasonkit._numbers import (
     _CANONICAL,
     _NUMERAL,
     _TRAILING_NON_DIGITS,
@@ -28,8 +28,8 @@ from reasoneval._numbers import (
     normalize,
     to_fraction,
 )
-from reasoneval._textforms import rewrite_numbers
-from reasoneval.prompting import STOP_STRINGS, THINK_CLOSE, THINK_OPEN
+from reasonkit._textforms import rewrite_numbers
+from reasonkit.prompting import STOP_STRINGS, THINK_CLOSE, THINK_OPEN
 
 __all__ = [
     "Extraction",

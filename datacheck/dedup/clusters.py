@@ -11,11 +11,11 @@ from tqdm import tqdm
 
 # The config and result live apart so ray_engine can import them without importing this module,
 # which imports ray_engine (a cycle, issue 14).
-from datacheck.blocks import BlockArray
-from datacheck.dedup_config import DedupConfig as DedupConfig
-from datacheck.dedup_config import DedupResult as DedupResult
-from datacheck.lsh import Edge, candidate_pairs, connected_components, verify_pairs
-from datacheck.minhash import U64, ShingleBatch, Shingler, Signer, batches
+from datacheck.dedup.blocks import BlockArray
+from datacheck.dedup.config import DedupConfig as DedupConfig
+from datacheck.dedup.config import DedupResult as DedupResult
+from datacheck.dedup.lsh import Edge, candidate_pairs, connected_components, verify_pairs
+from datacheck.dedup.minhash import U64, ShingleBatch, Shingler, Signer, batches
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ def _verified(
 
 def near_duplicate_clusters(texts: Sequence[str], config: DedupConfig) -> DedupResult:
     if config.engine == "ray":
-        from datacheck.ray_engine import ray_near_duplicate_clusters
+        from datacheck.dedup.ray_engine import ray_near_duplicate_clusters
 
         return ray_near_duplicate_clusters(texts, config)
     return streamed_near_duplicate_clusters(
