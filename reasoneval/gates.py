@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from reasoneval.layers import LAYERS, layer_metrics
 from reasonkit.errors import InputError
 
 N_BOOT = 10_000  # bootstrap resamples for the baseline gate, as `reasoneval compare` defaults
@@ -68,30 +69,24 @@ def parse_gate(text: str) -> Gate:
     return Gate(m["metric"], op, float(m["value"]))
 
 
-# The metric names each layer reports (reasoneval/layers), so a mistyped --gate fails before any
-# model loads, not after every prompt is generated.
-LAYER_METRICS: dict[str, re.Pattern[str]] = {
-    "accuracy": re.compile(r"accuracy|missing_answer_rate|truncation_rate|pass@\d+|maj@\d+"),
-    "traces": re.compile(r"error_rate\.\w+|clean_rate|flag_rate\.\w+|auroc\.(flags|length|gain)"),
-    "sensitivity": re.compile(
-        r"(accuracy|pdr|flip_rate)\.[\w.@\-]+|pss|worst_case_accuracy|spread(_null_p95|_excess)?"
-    ),
-}
+def _declared(layer: str, metric: str) -> bool:
+    return any(m.matches(metric) for m in layer_metrics(layer))
 
 
 def check_gates_up_front(gates: Sequence[Gate], layers: Sequence[str], has_baseline: bool) -> None:
-    """Every gate names a metric one of ``layers`` can report, and has the baseline it needs."""
+    """Every gate names a metric one of ``layers`` declares (reasoneval.layers' registry), and has
+    the baseline it needs: a mistyped --gate fails before any model loads, not after every prompt
+    is generated."""
     for gate in gates:
         if gate.relative and not has_baseline:
             raise InputError(f"gate {gate} refers to the baseline; pass --baseline DIR")
         layer, _, rest = gate.metric.partition(".")
-        if layer in LAYER_METRICS and rest:
+        if layer in LAYERS and rest:
             if layer not in layers:
                 raise InputError(f"gate {gate}: layer {layer!r} is not in --layers")
-            if LAYER_METRICS[layer].fullmatch(rest):
+            if _declared(layer, rest):
                 continue
-        elif any(LAYER_METRICS[name].fullmatch(gate.metric) for name in layers
-                 if name in LAYER_METRICS):
+        elif any(_declared(name, gate.metric) for name in layers if name in LAYERS):
             continue
         raise InputError(f"unknown gate metric {gate.metric!r} for layers {', '.join(layers)} "
                          "(docs/layers.md lists each layer's metrics)")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reasoneval.records import Problem
+from reasoneval.variants import QUESTION_FAMILIES
 from reasonkit.errors import InputError
 from reasonkit.prompting import (
     STOP_STRINGS,
@@ -28,8 +29,6 @@ from reasonkit.prompting import (
 StyleName = Literal["think", "chat-cot", "fewshot-cot", "fewshot-gsm8k", "plain"]
 STYLE_NAMES: tuple[StyleName, ...] = ("think", "chat-cot", "fewshot-cot", "fewshot-gsm8k", "plain")
 CHOICES = ("auto", *STYLE_NAMES)
-# Sensitivity families that change only the question; the others rewrite the think prompt itself.
-QUESTION_FAMILIES = ("spacing", "distractor", "numeric", "external")
 
 # Zero-shot chain of thought: Kojima et al. 2022 ("Let's think step by step"), with GSM8K's own
 # '#### <number>' line as the answer it asks for.

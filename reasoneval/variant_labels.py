@@ -6,20 +6,9 @@ from __future__ import annotations
 
 import re
 
-from reasoneval.variants import CASINGS, DESCRIPTORS, SEPARATORS, SPACINGS
+from reasoneval.variant_texts import CASINGS, DESCRIPTORS, SEPARATORS, SPACINGS
+from reasoneval.variants import REGISTRY
 
-# One line per family, for the report (the table in docs/layers.md says the same at length).
-FAMILY_DESCRIPTIONS = {
-    "paraphrase": "the system prompt reworded; same demands (reason in <think>, answer '#### n')",
-    "format": "the answer-format demand moved into the question, in one of four formats",
-    "shots": "worked examples added to a zero-shot prompt, or removed from a few-shot one",
-    "template": "the same text without the chat template",
-    "spacing": "the question's label, casing, separator and spacing changed (FormatSpread)",
-    "distractor": "an irrelevant sentence with a name and a number inserted (GSM-IC)",
-    "numeric": "the problem's numbers redrawn, gold recomputed",
-    # Its rows are reported under one family per perturbation type (describe_family's gsmplus_).
-    "external": "rows of GSM-Plus-layout files, one family per perturbation type (gsmplus_<type>)",
-}
 ANSWER_SHAPES = {
     "hash": "'#### n'",
     "answer_is": "'The answer is n.'",
@@ -29,9 +18,10 @@ ANSWER_SHAPES = {
 
 
 def describe_family(family: str) -> str:
+    """The registry's one line for a family; an external row's family names its perturbation."""
     if family.startswith("gsmplus_"):
         return f"GSM-Plus perturbation '{family.removeprefix('gsmplus_').replace('_', ' ')}'"
-    return FAMILY_DESCRIPTIONS.get(family, "")
+    return REGISTRY[family].description if family in REGISTRY else ""
 
 
 def _layout(label: str) -> str | None:

@@ -1,4 +1,8 @@
-"""The layer registry: ``--layers`` names -> layer objects, each module imported only when chosen."""
+"""The layer registry: ``--layers`` names -> layer objects, each module imported only when chosen.
+
+Each layer class declares the metrics it writes (``metrics``, reasoneval.layers.base.MetricName);
+``--gate`` is checked against them (reasoneval.gates.check_gates_up_front).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from reasoneval.layers.base import Layer
+from reasoneval.layers.base import Layer, MetricName
 from reasonkit.errors import InputError
 from reasonkit.prompting import FewShotExample
 
@@ -50,14 +54,25 @@ def parse_layers(text: str) -> tuple[str, ...]:
     return tuple(n for n in LAYERS if n in chosen)
 
 
+def layer_class(name: str) -> type[Layer]:
+    """The class behind a ``--layers`` name, its module imported now."""
+    module_name, class_name = LAYERS[name]
+    try:
+        cls: type[Layer] = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"layer {name!r} is not available ({exc})") from None
+    return cls
+
+
+def layer_metrics(name: str) -> tuple[MetricName, ...]:
+    """The metric names layer ``name`` declares it writes into report.json."""
+    return layer_class(name).metrics
+
+
 def build_layers(names: Sequence[str], options: LayerOptions) -> list[Layer]:
     layers: list[Layer] = []
     for name in names:
-        module_name, class_name = LAYERS[name]
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError) as exc:
-            raise InputError(f"layer {name!r} is not available ({exc})") from None
+        cls = layer_class(name)
         accepted = inspect.signature(cls).parameters
         kwargs = {
             f.name: getattr(options, f.name)
@@ -68,4 +83,4 @@ def build_layers(names: Sequence[str], options: LayerOptions) -> list[Layer]:
     return layers
 
 
-__all__ = ["LAYERS", "LayerOptions", "build_layers", "parse_layers"]
+__all__ = ["LAYERS", "LayerOptions", "build_layers", "layer_class", "layer_metrics", "parse_layers"]

@@ -13,11 +13,17 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
+from reasoneval.layers.base import GenRequest, LayerResult, Metric, MetricName, RunContext
 from reasoneval.records import ORIGINAL, Problem, ScoredSample
 from reasonkit.prompting import FewShotExample, build_prompt
 
 N_BOOT = 2000
+# pass@k and maj@k only when k > 1 (--samples), k in their names.
+METRICS = (
+    MetricName("accuracy"), MetricName("missing_answer_rate"), MetricName("truncation_rate"),
+    MetricName("format_rate"), MetricName("strict_accuracy"),
+    MetricName("pass@{}", key_pattern=r"\d+"), MetricName("maj@{}", key_pattern=r"\d+"),
+)
 
 
 def _bootstrap_ci(
@@ -46,6 +52,7 @@ def _item_metric(per_item: Sequence[float], seed: int) -> Metric:
 
 class AccuracyLayer:
     name: ClassVar[str] = "accuracy"
+    metrics: ClassVar[tuple[MetricName, ...]] = METRICS
 
     def __init__(self, few_shot: Sequence[FewShotExample] = ()) -> None:
         self.few_shot = tuple(few_shot)

@@ -7,6 +7,7 @@ once, scores every sample with reasonkit.answers, and hands each layer the sampl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
@@ -38,6 +39,39 @@ class Metric:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricName:
+    """A metric name a layer writes into report.json, or a family of them.
+
+    ``{}`` in ``template`` stands for one key: one of ``keys`` when they are known in advance
+    (``error_rate.{}`` over the error types), else any text ``key_pattern`` matches (``pass@{}``
+    over ``\\d+``). Each layer declares its names, so ``--gate`` is checked against them before
+    any model loads, and a test holds them to what the layer writes.
+    """
+
+    template: str
+    keys: tuple[str, ...] = ()
+    key_pattern: str = ""
+
+    def __post_init__(self) -> None:
+        if ("{}" in self.template) != bool(self.keys or self.key_pattern):
+            raise ValueError(f"metric {self.template!r}: a key needs a '{{}}', and '{{}}' a key")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name this declares, when its keys are known in advance; () otherwise."""
+        if self.key_pattern:
+            return ()
+        return tuple(self.template.format(k) for k in self.keys) if self.keys else (self.template,)
+
+    def matches(self, name: str) -> bool:
+        if not self.key_pattern:
+            return name in self.names
+        head, _, tail = self.template.partition("{}")
+        return re.fullmatch(f"{re.escape(head)}(?:{self.key_pattern}){re.escape(tail)}",
+                            name) is not None
+
+
+@dataclass(frozen=True, slots=True)
 class LayerResult:
     name: str
     metrics: Mapping[str, Metric]  # flat names, e.g. "accuracy", "pdr.format"
@@ -59,6 +93,7 @@ class RunContext:
 
 class Layer(Protocol):
     name: ClassVar[str]
+    metrics: ClassVar[tuple[MetricName, ...]]  # what it writes into report.json; gates read it
 
     def requests(self, problems: Sequence[Problem], ctx: RunContext) -> list[GenRequest]: ...
 

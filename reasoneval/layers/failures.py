@@ -17,15 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reasoneval.layers.base import Metric
+from reasoneval.layers.base import Metric, MetricName
 from reasoneval.layers.gold_path import FAILURE_TYPES
 from reasoneval.layers.measures import wilson_metric
 
-__all__ = ["FailureRow", "failure_metrics", "failure_mix", "failure_summary"]
+__all__ = ["FAILURE_METRICS", "FailureRow", "failure_metrics", "failure_mix", "failure_summary"]
 
 TYPES = (*FAILURE_TYPES, "unexplained")  # how a wrong answer can be typed
 EXAMPLES = 3  # responses shown per failure type
 EXAMPLE_CHARS = 800  # each clipped: responses are untrusted and can be megabytes
+# What failure_metrics writes (the traces layer reports them when some gold is step-annotated).
+FAILURE_METRICS = (MetricName("failure_rate.{}", TYPES), MetricName("failure_explained"),
+                   MetricName("failure_false_alarms"))
 
 
 @dataclass(frozen=True, slots=True)

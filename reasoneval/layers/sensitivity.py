@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
+from reasoneval.layers.base import GenRequest, LayerResult, Metric, MetricName, RunContext
 from reasoneval.layers.measures import (
     bootstrap_ratio_ci,
     prompt_sensitivity_score,
@@ -30,6 +30,8 @@ from reasoneval.records import ORIGINAL, Problem, ScoredSample
 from reasoneval.stats import mcnemar_exact
 from reasoneval.variants import (
     FAMILIES,
+    REPORTED_FAMILY,
+    VARIANT_NAME,
     ExternalVariant,
     VariantConfig,
     family_of,
@@ -43,6 +45,15 @@ from reasonkit.prompting import FewShotExample
 # more, and a near-zero accuracy gave values like -1.0 [-3.0, 0.0] (issue 16): undefined instead.
 MIN_ORIGINAL_CORRECT = 5
 QUESTION_CHARS = 200  # of each fragile item's question, in details and on the page
+# What analyze writes; pdr.<family> only where the original is right on MIN_ORIGINAL_CORRECT
+# pairs, and the spreads only with two or more prompts asked of every item.
+METRICS = (
+    MetricName("accuracy.{}", key_pattern=f"{ORIGINAL}|{VARIANT_NAME}"),
+    MetricName("pdr.{}", key_pattern=REPORTED_FAMILY),
+    MetricName("flip_rate.{}", key_pattern=REPORTED_FAMILY),
+    MetricName("pss"), MetricName("worst_case_accuracy"), MetricName("spread"),
+    MetricName("spread_null_p95"), MetricName("spread_excess"),
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class SensitivityConfig:
 @dataclass(frozen=True)
 class SensitivityLayer:
     name: ClassVar[str] = "sensitivity"
+    metrics: ClassVar[tuple[MetricName, ...]] = METRICS
     # Named for the registry: LayerOptions fields of the same names are passed through.
     sensitivity_config: SensitivityConfig = field(default_factory=SensitivityConfig)
     few_shot: Sequence[FewShotExample] = ()  # the original prompt's shots (accuracy's)

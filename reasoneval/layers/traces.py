@@ -20,8 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reasoneval.layers.base import GenRequest, LayerResult, Metric, RunContext
-from reasoneval.layers.failures import FailureRow, failure_metrics, failure_summary
+from reasoneval.layers.base import GenRequest, LayerResult, Metric, MetricName, RunContext
+from reasoneval.layers.failures import FAILURE_METRICS, FailureRow, failure_metrics, failure_summary
+from reasoneval.layers.features import problem_features
 from reasoneval.layers.measures import auroc, auroc_gain_ci, wilson_metric
 from reasoneval.layers.trace_checks import (
     ERROR_FLAG,
@@ -29,7 +30,6 @@ from reasoneval.layers.trace_checks import (
     PRECEDENCE,
     Trace,
     TracesConfig,
-    gold_step_count,
     trace_sample,
 )
 from reasoneval.layers.traces_html import traces_html
@@ -39,9 +39,15 @@ from reasonkit.jsonl import read_objects
 __all__ = ["Trace", "TracesConfig", "TracesLayer", "trace_sample", "traces_for_rows"]
 
 N_BOOT = 1000
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _ANNOTATION = re.compile(r"<<[^<>]{0,200}>>")
-_OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+# What summarize writes. A type or flag whose check is not applicable is left out; the AUROCs
+# need both right and wrong samples.
+METRICS = (
+    MetricName("error_rate.{}", PRECEDENCE), MetricName("clean_rate"),
+    MetricName("flag_rate.{}", FLAGS), MetricName("auroc.flag.{}", FLAGS),
+    MetricName("explained"), MetricName("auroc.flags"), MetricName("auroc.length"),
+    MetricName("auroc.gain"), *FAILURE_METRICS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,7 @@ class _Row:
 @dataclass(frozen=True, slots=True)
 class TracesLayer:
     name: ClassVar[str] = "traces"
+    metrics: ClassVar[tuple[MetricName, ...]] = METRICS
     # Named for the registry: a LayerOptions field of the same name is passed through.
     traces_config: TracesConfig = field(default_factory=TracesConfig)
     n_boot: int = N_BOOT
@@ -133,21 +140,6 @@ def not_applicable(config: TracesConfig, problems: Sequence[Problem]) -> dict[st
         out["off_gold_path"] = ("no gold solution with <<a*b=c>> step annotations "
                                 "(reasoneval score --solution-field)")
     return out
-
-
-def problem_features(p: Problem | None) -> dict[str, list[str]]:
-    """Feature -> buckets this problem falls in (operations can be several)."""
-    if p is None:
-        return {"gold_steps": ["unknown"], "operations": ["unknown"], "magnitude": ["unknown"]}
-    steps = gold_step_count(p.solution) if p.solution else None
-    step_bucket = ("unknown" if steps is None else "1-2" if steps <= 2 else "3-4" if steps <= 4
-                   else "5-6" if steps <= 6 else "7+")
-    calcs = "".join(re.findall(r"<<([^<>]*)=", p.solution or ""))
-    ops = sorted({name for sym, name in _OPS.items() if sym in calcs}) or ["unknown"]
-    numbers = [float(n.replace(",", "")) for n in _NUMBER.findall(p.question)]
-    top = max(numbers, default=0.0)
-    magnitude = "<10" if top < 10 else "10-99" if top < 100 else "100-999" if top < 1000 else "1000+"
-    return {"gold_steps": [step_bucket], "operations": ops, "magnitude": [magnitude]}
 
 
 def summarize(

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from reasoneval.layers.arithmetic import check_arithmetic, gold_false_alarms
 from reasoneval.layers.base import RunContext
+from reasoneval.layers.features import problem_features
 from reasoneval.layers.measures import auroc
 from reasoneval.layers.trace_checks import TracesConfig, trace_sample
-from reasoneval.layers.traces import TracesLayer, problem_features, traces_for_rows
+from reasoneval.layers.traces import TracesLayer, traces_for_rows
 from reasoneval.records import Completion, Generation, Problem, ScoredSample
 
 GOLD = "He buys 2 * 3 = <<2*3=6>>6 pens.\nThen 6 + 4 = <<6+4=10>>10 pens.\n#### 10"

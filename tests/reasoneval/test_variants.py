@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -10,13 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reasoneval.records import Problem
+from reasoneval.variant_texts import ANSWER_FORMATS, PARAPHRASES, insert_distractor
+from reasoneval.variant_labels import describe_family
 from reasoneval.variants import (
-    ANSWER_FORMATS,
     FAMILIES,
-    PARAPHRASES,
+    QUESTION_FAMILIES,
+    REGISTRY,
+    ExternalVariant,
     VariantConfig,
     family_of,
-    insert_distractor,
     load_gsm_plus,
     make_variants,
     parse_families,
@@ -179,3 +183,42 @@ def test_gsm_plus_rows_match_by_seed_question_and_skips_are_reported(tmp_path: P
     path.write_text('{"question": "only"}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"plus\.jsonl:1"):
         load_gsm_plus(path, [PROBLEM])
+
+
+# sha256 of every variant of 5 synthetic problems and one GSM8K-like problem (two GSM-Plus rows),
+# seeds 0 and 3, with and without a shot, as the code before the family registry made them.
+VARIANTS_DIGEST = "d2448101af16751c67ac9afb1ff12921684d3a4d1b29f7c15c1956489cc9668d"
+
+
+def test_variant_texts_are_those_made_before_the_registry() -> None:
+    from reasoneval.datasets import DatasetSpec, load_problems
+
+    problems = [*load_problems(DatasetSpec("synthetic", limit=5)), PROBLEM]
+    external = {PROBLEM.id: [ExternalVariant("Critical Thinking", "Ann has 12 pens?", "12"),
+                             ExternalVariant("critical thinking", "Ann had 12 pens?", "13")]}
+    shot = (FewShotExample("1+1?", "1 + 1 = 2", "2"),)
+    digest = hashlib.sha256()
+    for seed in (0, 3):
+        for few in ((), shot):
+            cfg = VariantConfig(seed=seed, few_shot=few, max_per_item=100, external=external)
+            for p in problems:
+                for v in make_variants(p, cfg):
+                    digest.update(json.dumps([
+                        v.name, v.family, v.question, v.gold, v.system,
+                        [[s.question, s.reasoning, s.answer] for s in v.few_shot],
+                        v.chat_template, v.prompt(None)]).encode())
+    assert digest.hexdigest() == VARIANTS_DIGEST
+
+
+def test_one_registry_entry_per_family_drives_choices_labels_and_styles() -> None:
+    assert FAMILIES == tuple(REGISTRY) == ("paraphrase", "format", "shots", "template", "spacing",
+                                          "distractor", "numeric", "external")
+    assert all(describe_family(name) == f.description != "" for name, f in REGISTRY.items())
+    assert QUESTION_FAMILIES == ("spacing", "distractor", "numeric", "external")
+    with pytest.raises(InputError, match=", ".join(FAMILIES)):
+        parse_families("typo")
+    for name in FAMILIES:  # each builder makes its own family's variants
+        cfg = VariantConfig(families=(name,), external={PROBLEM.id: [
+            ExternalVariant("distraction", "Ann has 12 pens?", "12")]})
+        made = make_variants(PROBLEM, cfg)
+        assert all(v.family == name or name == "external" for v in made), name
