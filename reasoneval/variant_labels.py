@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
+from reasoneval.records import ORIGINAL
 from reasoneval.variant_texts import CASINGS, DESCRIPTORS, SEPARATORS, SPACINGS
-from reasoneval.variants import REGISTRY
+from reasoneval.variants import GSM_PLUS, REGISTRY
 
 ANSWER_SHAPES = {
     "hash": "'#### n'",
@@ -19,8 +20,8 @@ ANSWER_SHAPES = {
 
 def describe_family(family: str) -> str:
     """The registry's one line for a family; an external row's family names its perturbation."""
-    if family.startswith("gsmplus_"):
-        return f"GSM-Plus perturbation '{family.removeprefix('gsmplus_').replace('_', ' ')}'"
+    if family.startswith(GSM_PLUS):
+        return f"GSM-Plus perturbation '{family.removeprefix(GSM_PLUS).replace('_', ' ')}'"
     return REGISTRY[family].description if family in REGISTRY else ""
 
 
@@ -42,7 +43,7 @@ def _layout(label: str) -> str | None:
 
 def describe_variant(name: str) -> str:
     """A short readable label for a variant id; the id itself when it has no known shape."""
-    if name == "original":
+    if name == ORIGINAL:
         return "original prompt"
     family, _, label = name.partition("-")
     number = re.fullmatch(r"[a-z](\d+)", label)
@@ -61,6 +62,6 @@ def describe_variant(name: str) -> str:
         return f"irrelevant sentence{nth}"
     if family == "numeric" and number:
         return f"numbers redrawn{nth}"
-    if family.startswith("gsmplus_") and number:
-        return f"GSM-Plus {family.removeprefix('gsmplus_').replace('_', ' ')}{nth}"
+    if family.startswith(GSM_PLUS) and number:
+        return f"GSM-Plus {family.removeprefix(GSM_PLUS).replace('_', ' ')}{nth}"
     return name

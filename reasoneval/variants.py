@@ -35,6 +35,7 @@ from reasonkit.jsonl import read_objects
 from reasonkit.prompting import SYSTEM_PROMPT, FewShotExample, build_prompt
 
 NumericVariants = Callable[[Problem, int, int], list[tuple[str, str]]]  # (problem, n, seed)
+GSM_PLUS = "gsmplus_"  # external rows' family: this prefix and their perturbation type
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ def _external(problem: Problem, cfg: VariantConfig) -> list[Variant]:
     out = []
     seen: dict[str, int] = {}
     for ev in cfg.external.get(problem.id, ()):
-        fam = "gsmplus_" + re.sub(r"[^a-z0-9]+", "_", ev.perturbation_type.lower()).strip("_")
+        fam = GSM_PLUS + re.sub(r"[^a-z0-9]+", "_", ev.perturbation_type.lower()).strip("_")
         j = seen[fam] = seen.get(fam, -1) + 1
         if j < cfg.max_per_family:
             out.append(Variant(f"{fam}-g{j}", fam, ev.question, ev.gold, few_shot=cfg.few_shot))
@@ -155,7 +156,7 @@ REGISTRY: dict[str, Family] = {f.name: f for f in (
            question_only=True),
     # Its rows are reported under one family per perturbation type (variant_labels.describe_family).
     Family("external", "rows of GSM-Plus-layout files, one family per perturbation type "
-           "(gsmplus_<type>)", _external, question_only=True, reported_as=r"gsmplus_[a-z0-9_]+"),
+           "(gsmplus_<type>)", _external, question_only=True, reported_as=f"{GSM_PLUS}[a-z0-9_]*"),
 )}
 FAMILIES = tuple(REGISTRY)
 QUESTION_FAMILIES = tuple(name for name, f in REGISTRY.items() if f.question_only)

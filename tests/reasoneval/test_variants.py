@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reasoneval.records import Problem
-from reasoneval.variant_texts import ANSWER_FORMATS, PARAPHRASES, insert_distractor
 from reasoneval.variant_labels import describe_family
+from reasoneval.variant_texts import ANSWER_FORMATS, PARAPHRASES, insert_distractor
 from reasoneval.variants import (
     FAMILIES,
     QUESTION_FAMILIES,
