@@ -76,7 +76,7 @@ def _check_options(parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group(title, f"rejects {entry.rejects}")
         for option in entry.options:
             group.add_argument(option.flag, dest=option.field, type=option.type,
-                               default=option.default, metavar=option.metavar, help=option.help)  # fmt: skip
+                               metavar=option.metavar, help=option.help)  # fmt: skip
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -161,7 +161,9 @@ def clean_config(args: argparse.Namespace) -> CleanConfig:
     from datacheck.contamination import DEFAULT_RULES, TEMPLATED_RULES
 
     rules = args.contamination_rules or (TEMPLATED_RULES if args.dataset == "synthetic" else DEFAULT_RULES)
-    checks = {o.field: getattr(args, o.field) for entry in CHECKS.values() for o in entry.options}
+    fields = [o.field for entry in CHECKS.values() for o in entry.options]
+    # A flag left out keeps CleanConfig's default: the one place it is stated.
+    checks = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
     return CleanConfig(dedup=_dedup_config(args), contamination_ngram=args.contamination_ngram,
                        contamination_rules=rules, **checks)  # fmt: skip
 

@@ -9,8 +9,8 @@ rejects (``datacheck clean --help`` shows it), how a run's CleanConfig builds it
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from datacheck.checks.base import Check
 from datacheck.checks.calculator import CalculatorCheck
@@ -19,22 +19,22 @@ from datacheck.checks.label import LabelConsistencyCheck
 from datacheck.checks.learnability import LearnabilityCheck
 from datacheck.checks.model_score import IFDCheck
 from datacheck.checks.roundtrip import RoundTripCheck
-from datacheck.config import CleanConfig
 from reasonkit.errors import finite_float, float_in, positive_int
+
+# Only a type here: CleanConfig's module loads the near-duplicate engine (numba), which
+# `datacheck clean --help` should not wait for.
+if TYPE_CHECKING:
+    from datacheck.config import CleanConfig
 
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One ``datacheck clean`` flag that sets the CleanConfig field of the same meaning."""
+    """One ``datacheck clean`` flag that sets a CleanConfig field; left out, the field's default."""
 
     flag: str
-    field: str  # CleanConfig's field; its default is the flag's
+    field: str  # CleanConfig's field, and the flag's argparse dest
     type: Callable[[str], Any] = str
     help: str | None = None
-
-    @property
-    def default(self) -> Any:
-        return next(f.default for f in fields(CleanConfig) if f.name == self.field)
 
     @property
     def metavar(self) -> str:
