@@ -1,93 +1,59 @@
 """`datacheck clean`: load, check, decontaminate, deduplicate; every row ends kept or rejected.
 
-Order matters only for which reason a row carries: the first check that rejects it. Checks run
-on every row; decontamination looks at train rows still kept; near-duplicate clustering sees all
-rows, so its keep policy (passes everything so far first, then lowest index) can prefer a clean
-copy over an earlier broken one.
+Order matters only for which reason a row carries: the first check that rejects it. The row
+checks (datacheck.checks.registry, in its order) run on every row; decontamination looks at
+train rows still kept; near-duplicate clustering sees all rows, so its keep policy (passes
+everything so far first, then lowest index) can prefer a clean copy over an earlier broken one.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from datacheck.checks import (
-    CalculatorCheck,
-    Check,
-    FormatCheck,
-    LabelConsistencyCheck,
-    LearnabilityCheck,
-    RoundTripCheck,
-)
-from datacheck.contamination import DEFAULT_RULES, find_overlaps
+from datacheck.checks.base import Check
+from datacheck.checks.registry import CHECKS
+from datacheck.config import CONTAMINATION, NEAR_DUPLICATE, CleanConfig
+from datacheck.contamination import find_overlaps
 from datacheck.dedup.clusters import DedupConfig, DedupResult, near_duplicate_clusters
-from datacheck.leak_audit import SplitAudit, audit
-from datacheck.loading import LoadedSource
+from datacheck.leak_audit import audit
+from datacheck.loading import LoadedSource, SourceSpec, load_source
+from datacheck.outputs import write_outputs
 from datacheck.records import Problem, Rejection
+from datacheck.report import build_report
+from datacheck.result import CleanResult, Cluster
 
-NEAR_DUPLICATE = "near_duplicate"
-CONTAMINATION = "contamination"
 TRAIN = "train"
 
 
-@dataclass(frozen=True, slots=True)
-class CleanConfig:
-    dedup: DedupConfig = field(default_factory=DedupConfig)
-    contamination_ngram: int = 13
-    # datacheck.contamination's rule names; a templated task leaves out "template".
-    contamination_rules: frozenset[str] = DEFAULT_RULES
-    context_length: int = 2048
-    outlier_percentile: float = 99.0
-    tokenizer_path: str | None = None
-    model_path: str | None = None
-    max_ifd: float = 1.0
-    # Checks switched off by name (a check's ``name``, "contamination", "near_duplicate"): the
-    # cleaning study's leave-one-out arms. Rows a skipped check would reject stay kept.
-    skip: frozenset[str] = frozenset()
+def clean_to_dir(
+    spec: SourceSpec, config: CleanConfig, out: Path, *, source: LoadedSource | None = None
+) -> dict[str, Any]:
+    """``datacheck clean`` as a function: load, check, report, write ``out``; the report back.
+
+    The CLI adds its summary line and gates on top; the embedded pipeline calls this directly,
+    and the cleaning study passes rows it built itself as ``source`` (``loading.rows_source``).
+    """
+    started = time.perf_counter()
+    source = load_source(spec) if source is None else source
+    result = clean(source, config)
+    report = build_report(result, config, dataset=spec.name, input_hashes=source.input_hashes,
+                          seconds=time.perf_counter() - started)  # fmt: skip
+    write_outputs(out, result, report)
+    return report
 
 
-@dataclass(frozen=True, slots=True)
-class Cluster:
-    split: str
-    kept: str
-    members: tuple[str, ...]
-    edges: tuple[tuple[str, str, float], ...]
-
-
-@dataclass(slots=True)
-class CleanResult:
-    kept: dict[str, list[Problem]]
-    rejected: list[Rejection]
-    clusters: list[Cluster]
-    overlaps: list[tuple[str, str, str, str]]  # (train id, test id, kind, detail)
-    bands_rows: tuple[int, int]
-    n_rows: dict[str, int] = field(default_factory=dict)
-    leak_audit: dict[str, SplitAudit] = field(default_factory=dict)  # held-out split -> audit
-
-
-def build_checks(config: CleanConfig) -> tuple[list[Check], list[Check]]:
-    """(checks for every split, checks for train only). Learnability is about what a model
-    can be *trained* on, so test rows are not cut for length: that would bias evaluation."""
-    learnability = LearnabilityCheck(config.context_length, config.outlier_percentile)
-    if config.tokenizer_path:
-        from datacheck.checks.learnability import tokenizer_counter
-
-        learnability = LearnabilityCheck(
-            config.context_length,
-            config.outlier_percentile,
-            tokenizer_counter(config.tokenizer_path),
-        )
-    train_only: list[Check] = [learnability]
-    if config.model_path:
-        from datacheck.checks.model_score import IFDCheck
-
-        train_only.append(IFDCheck(config.model_path, config.max_ifd))
-    common: list[Check] = [FormatCheck(), CalculatorCheck(), LabelConsistencyCheck(), RoundTripCheck()]
-    unknown = sorted(config.skip - {c.name for c in [*common, *train_only]} - {CONTAMINATION, NEAR_DUPLICATE})
+def planned_checks(config: CleanConfig) -> list[tuple[Check, bool]]:
+    """(check, train only) in the registry's order: the checks this config switches on and
+    does not skip."""
+    built = [(entry.build(config), entry.train_only) for entry in CHECKS.values()]
+    planned = [(check, train_only) for check, train_only in built if check is not None]
+    unknown = sorted(config.skip - {c.name for c, _ in planned} - {CONTAMINATION, NEAR_DUPLICATE})
     if unknown:
         raise ValueError(f"no check named {', '.join(unknown)} to skip")
-    return ([c for c in common if c.name not in config.skip],
-            [c for c in train_only if c.name not in config.skip])  # fmt: skip
+    return [(check, train_only) for check, train_only in planned if check.name not in config.skip]
 
 
 def _run_checks(
@@ -105,10 +71,11 @@ def _run_checks(
 
 
 def clean(source: LoadedSource, config: CleanConfig) -> CleanResult:
-    common, train_only = build_checks(config)
+    planned = planned_checks(config)
     verdicts: dict[str, Rejection] = {}
     for split, loaded in source.splits.items():
-        checks = [*common, *train_only] if split == TRAIN or len(source.splits) == 1 else common
+        every = split == TRAIN or len(source.splits) == 1  # a lone file is trained on
+        checks = [check for check, train_only in planned if every or not train_only]
         _run_checks(loaded.problems, checks, verdicts)
     overlaps = [] if CONTAMINATION in config.skip else _decontaminate(source, config, verdicts)
     clusters: list[Cluster] = []

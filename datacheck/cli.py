@@ -19,13 +19,12 @@ from reasonkit.errors import (
     InputError,
     OneLineParser,
     debug_requested,
-    finite_float,
-    float_in,
     guarded,
     positive_int,
 )
 
 if TYPE_CHECKING:
+    from datacheck.config import CleanConfig
     from datacheck.dedup.clusters import DedupConfig
 
 
@@ -68,6 +67,18 @@ def _dedup_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ray-address", help="with --engine ray: auto, or ray://HOST:10001")
 
 
+def _check_options(parser: argparse.ArgumentParser) -> None:
+    """A section per registered check, in the order they run: what it rejects, and its flags."""
+    from datacheck.checks.registry import CHECKS
+
+    for entry in CHECKS.values():
+        title = f"check {entry.name}" + (" (train rows only)" if entry.train_only else "")
+        group = parser.add_argument_group(title, f"rejects {entry.rejects}")
+        for option in entry.options:
+            group.add_argument(option.flag, dest=option.field, type=option.type,
+                               metavar=option.metavar, help=option.help)  # fmt: skip
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="datacheck", description=__doc__.splitlines()[0], epilog=EXIT_CODES_HELP
@@ -88,17 +99,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--split", default="train", help="split name for a single JSONL file (train)"
     )
     clean.add_argument("--seed", type=int, default=0, help="seed of the synthetic dataset (0)")
-    clean.add_argument("--context-length", type=positive_int, default=2048)
-    clean.add_argument("--outlier-percentile", type=float_in(0, 100, low_open=True), default=99.0)
     clean.add_argument("--contamination-ngram", type=positive_int, default=13)
     clean.add_argument(
         "--contamination-rules", type=_rules,
         help="comma-separated: ngram, minhash, computation, template (docs/datacheck.md). "
         "Default: all four; synthetic leaves out template (its test split shares templates by design)",
     )  # fmt: skip
-    clean.add_argument("--tokenizer", help="local tokenizer directory for token counts")
-    clean.add_argument("--model", help="local causal LM directory: adds the IFD model score")
-    clean.add_argument("--max-ifd", type=finite_float, default=1.0)
     clean.add_argument(
         "--max-reject-rate", type=_fraction, help="gate: fail (exit 1) above this fraction"
     )
@@ -111,6 +117,7 @@ def make_parser() -> argparse.ArgumentParser:
         "the kept train rows (the leak audit in report.md)",
     )  # fmt: skip
     _dedup_options(clean)
+    _check_options(clean)
     dedup = sub.add_parser(
         "dedup", help="MinHash near-duplicate clusters of one JSONL field", epilog=EXIT_CODES_HELP
     )
@@ -139,36 +146,37 @@ def _check_local_models(args: argparse.Namespace) -> None:
     """--tokenizer and --model are local directories; the model's weights safe to load."""
     from reasonkit.checkpoint_files import check_remote_code, check_weights
 
-    for flag, value in (("--tokenizer", args.tokenizer), ("--model", args.model)):
+    for flag, value in (("--tokenizer", args.tokenizer_path), ("--model", args.model_path)):
         if value is not None and not Path(value).is_dir():
             raise InputError(f"{flag} {value} is not a local directory")
-    if args.model is not None:
-        check_weights(Path(args.model), allow_pickle=False, flag=None)
-        check_remote_code(Path(args.model), trust_remote_code=False, flag=None)
+    if args.model_path is not None:
+        check_weights(Path(args.model_path), allow_pickle=False, flag=None)
+        check_remote_code(Path(args.model_path), trust_remote_code=False, flag=None)
+
+
+def clean_config(args: argparse.Namespace) -> CleanConfig:
+    """The run's typed settings from the flags: the checks' own flags as their registry entries name."""
+    from datacheck.checks.registry import CHECKS
+    from datacheck.config import CleanConfig
+    from datacheck.contamination import DEFAULT_RULES, TEMPLATED_RULES
+
+    rules = args.contamination_rules or (TEMPLATED_RULES if args.dataset == "synthetic" else DEFAULT_RULES)
+    fields = [o.field for entry in CHECKS.values() for o in entry.options]
+    # A flag left out keeps CleanConfig's default: the one place it is stated.
+    checks = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
+    return CleanConfig(dedup=_dedup_config(args), contamination_ngram=args.contamination_ngram,
+                       contamination_rules=rules, **checks)  # fmt: skip
 
 
 def run_clean(args: argparse.Namespace) -> int:
-    from datacheck.clean import CleanConfig
+    from datacheck.clean import clean_to_dir
     from datacheck.loading import SourceSpec
-    from datacheck.report import clean_to_dir
 
     _check_local_models(args)
     spec = SourceSpec(
         args.dataset, args.data_dir, args.question_field, args.answer_field, args.split, args.seed
     )
-    from datacheck.contamination import DEFAULT_RULES, TEMPLATED_RULES
-
-    rules = args.contamination_rules or (TEMPLATED_RULES if args.dataset == "synthetic" else DEFAULT_RULES)
-    config = CleanConfig(
-        dedup=_dedup_config(args),
-        contamination_ngram=args.contamination_ngram,
-        contamination_rules=rules,
-        context_length=args.context_length,
-        outlier_percentile=args.outlier_percentile,
-        tokenizer_path=args.tokenizer,
-        model_path=args.model,
-        max_ifd=args.max_ifd,
-    )
+    config = clean_config(args)
     from reasonkit.outlock import output_lock
 
     with output_lock(args.out):  # a second clean into this --out exits 2

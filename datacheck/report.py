@@ -1,53 +1,27 @@
-"""Writing `--out`: kept rows per split, rejections, clusters, report.json and report.md.
-
-Every file goes to a temporary name in the same directory and is moved into place with
-os.replace, so a crash never leaves a half-written output that looks complete.
-"""
+"""The report of one clean: report.json's fields and report.md's text (datacheck.outputs writes them)."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from datacheck.clean import CleanConfig, CleanResult
+from datacheck.checks.registry import CHECKS
+from datacheck.config import CONTAMINATION, CleanConfig
 from datacheck.contamination import RULES
 from datacheck.dedup.lsh import detection_probability
 from datacheck.leak_audit import CATEGORIES
-from datacheck.records import SCHEMA_VERSION, Problem, Rejection
-from reasonkit.artifacts import atomic_write_text as atomic_write
+from datacheck.records import SCHEMA_VERSION, Rejection
+from datacheck.result import CleanResult
 from reasonkit.artifacts import package_versions
-from reasonkit.jsonl import jsonl_text as _jsonl
-from reasonkit.manifest import begin_output, finish_output
-
-if TYPE_CHECKING:
-    from datacheck.loading import LoadedSource, SourceSpec
 
 EXAMPLES_PER_CHECK = 12
-# Findings a reviewer should see in full, not sampled: each is a judgement about a specific row.
-LISTED_IN_FULL = frozenset({"label_consistency", "calculator", "contamination"})
 
 
-def kept_row(p: Problem) -> dict[str, Any]:
-    return {
-        **p.source,
-        "id": p.id,
-        "split": p.split,
-        "reasoning": p.reasoning,
-        "final_answer": p.final_answer,
-    }
-
-
-def rejected_row(r: Rejection) -> dict[str, Any]:
-    row: dict[str, Any] = {"id": r.id, "split": r.split, "check": r.check, "reason": r.reason}
-    if r.matched_id is not None:
-        row["matched_id"] = r.matched_id
-    row["record"] = dict(r.source) if isinstance(r.source, Mapping) else r.source
-    return row
+def listed_in_full() -> frozenset[str]:
+    """Findings a reviewer should see in full, not sampled: each is a judgement about a specific row."""
+    return frozenset({CONTAMINATION, *(e.name for e in CHECKS.values() if e.listed_in_full)})
 
 
 def build_report(
@@ -99,44 +73,6 @@ def build_report(
     }
 
 
-def clean_to_dir(
-    spec: SourceSpec, config: CleanConfig, out: Path, *, source: LoadedSource | None = None
-) -> dict[str, Any]:
-    """``datacheck clean`` as a function: load, check, report, write ``out``; the report back.
-
-    The CLI adds its summary line and gates on top; the embedded pipeline calls this directly,
-    and the cleaning study passes rows it built itself as ``source`` (``loading.rows_source``).
-    """
-    from datacheck.clean import clean
-    from datacheck.loading import load_source
-
-    started = time.perf_counter()
-    source = load_source(spec) if source is None else source
-    result = clean(source, config)
-    report = build_report(result, config, dataset=spec.name, input_hashes=source.input_hashes,
-                          seconds=time.perf_counter() - started)  # fmt: skip
-    write_outputs(out, result, report)
-    return report
-
-
-def write_outputs(out: Path, result: CleanResult, report: Mapping[str, Any]) -> None:
-    """Every output, then manifest.json last: a directory without it is unfinished
-    (reasonkit.manifest), so a killed rerun never leaves a mix that looks complete."""
-    begin_output(out)
-    texts = {f"kept/{split}.jsonl": _jsonl(kept_row(p) for p in problems)
-             for split, problems in result.kept.items()}
-    texts["rejected.jsonl"] = _jsonl(rejected_row(r) for r in result.rejected)
-    texts["clusters.jsonl"] = _jsonl(asdict(c) for c in result.clusters)
-    texts["report.json"] = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    texts["report.md"] = render_markdown(result, report)
-    stale = set((out / "kept").glob("*.jsonl")) - {out / name for name in texts}
-    for path in stale:  # a split an earlier run wrote and this one did not
-        path.unlink()
-    for name, text in texts.items():
-        atomic_write(out / name, text)
-    finish_output(out, texts, writer="datacheck clean")
-
-
 def _cell(text: str, limit: int = 110) -> str:
     text = " ".join(text.split()).replace("|", "\\|")
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -174,12 +110,13 @@ def render_markdown(result: CleanResult, report: Mapping[str, Any]) -> str:
         checks = ", ".join(f"{k} {v}" for k, v in s["rejected_by_check"].items()) or "none"
         lines.append(f"| {split} | {s['rows']} | {s['kept']} | {s['rejected']} | {checks} |")
     lines += _leak_audit_lines(report["leak_audit"])
+    full = listed_in_full()
     by_check: dict[str, list[Rejection]] = {}
     for r in result.rejected:
         by_check.setdefault(r.check, []).append(r)
     for check, rejections in sorted(by_check.items()):
         lines += ["", f"## {check} ({len(rejections)})", "", "| id | reason |", "|---|---|"]
-        shown = len(rejections) if check in LISTED_IN_FULL else EXAMPLES_PER_CHECK
+        shown = len(rejections) if check in full else EXAMPLES_PER_CHECK
         for r in rejections[:shown]:
             lines.append(f"| {r.id} | {_cell(r.reason)} |")
         if len(rejections) > shown:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from datacheck.clean import CleanConfig
+    from datacheck.config import CleanConfig
     from datacheck.loading import SourceSpec
     from reasoneval.run_config import RunConfig
     from train.grpo import GRPORunConfig
@@ -125,7 +125,7 @@ def eval_plan(cfg: PipelineConfig) -> list[tuple[str, str]]:
 
 
 def clean_configs(cfg: PipelineConfig) -> tuple[SourceSpec, CleanConfig]:
-    from datacheck.clean import CleanConfig
+    from datacheck.config import CleanConfig
     from datacheck.contamination import TEMPLATED_RULES
     from datacheck.loading import SourceSpec
 
@@ -139,23 +139,23 @@ def split_train(cfg: PipelineConfig, kept: Path, out: Path) -> None:
     both every row."""
     import hashlib
 
-    from reasonkit.jsonl import jsonl_text
+    from reasonkit.kept_rows import KeptRow, kept_rows_text, read_kept_rows
     from reasonkit.tasks.arithmetic import computation_of
 
-    def to_rl(row: dict[str, Any]) -> bool:
+    def to_rl(row: KeptRow) -> bool:
         try:
-            key = str(computation_of(row["question"]).canonical())
+            key = str(computation_of(row.question).canonical())
         except ValueError:  # not the task's wording (a flawed row): its own text decides
-            key = row["question"]
+            key = row.question
         digest = hashlib.blake2b(f"rl|{key}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big") / 2**64 < cfg.rl_share
 
-    rows = [json.loads(line) for line in kept.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_kept_rows(kept)
     rl = [r for r in rows if to_rl(r)] if cfg.rl_share > 0 else rows
     sft = [r for r in rows if not to_rl(r)] if cfg.rl_share > 0 else rows
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "sft.jsonl", jsonl_text(sft))
-    atomic_write_text(out / "rl.jsonl", jsonl_text(rl))
+    atomic_write_text(out / "sft.jsonl", kept_rows_text(sft))
+    atomic_write_text(out / "rl.jsonl", kept_rows_text(rl))
 
 
 def leaked_shares(data_dir: Path) -> dict[str, float]:
@@ -166,7 +166,7 @@ def leaked_shares(data_dir: Path) -> dict[str, float]:
 
 def clean_data(cfg: PipelineConfig, out: Path) -> Path:
     """``datacheck clean synthetic``: generate the task, check it, write kept/rejected rows."""
-    from datacheck.report import clean_to_dir
+    from datacheck.clean import clean_to_dir
 
     clean_to_dir(*clean_configs(cfg), out)
     return out / "kept" / "train.jsonl"

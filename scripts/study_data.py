@@ -68,9 +68,9 @@ def naive_row(row_id: str, row: dict[str, str]) -> dict[str, str]:
 
 
 def _clean(rows: dict[str, list[dict[str, str]]], out: Path, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
-    from datacheck.clean import CleanConfig
+    from datacheck.clean import clean_to_dir
+    from datacheck.config import CleanConfig
     from datacheck.loading import SourceSpec, rows_source
-    from datacheck.report import clean_to_dir
 
     spec = SourceSpec(PREFIX)
     from datacheck.contamination import TEMPLATED_RULES

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reasonkit.errors import InputError
-from reasonkit.jsonl import BadLine, find_lone_surrogate, iter_lines, parse_line
-from reasonkit.manifest import check_manifest
+from reasonkit import kept_rows
+from reasonkit.kept_rows import KeptRow, KeptRowsError
 from reasonkit.prompting import build_prompt, format_completion
 
 # `datasets` is imported on use, so a bad input file fails before the heavy imports.
@@ -22,52 +20,15 @@ class TrainDataError(ValueError):
     """A kept-rows file that cannot be trained on; the message names the file and line."""
 
 
-@dataclass(frozen=True, slots=True)
-class KeptRow:
-    id: str
-    question: str
-    reasoning: str
-    final_answer: str
-
-
-_REQUIRED = ("question", "reasoning", "final_answer")
-
-
-def _parse_row(raw: bytes, where: str) -> KeptRow:
-    try:
-        obj = parse_line(raw)
-    except BadLine as exc:
-        raise TrainDataError(f"{where}: {exc}") from None
-    if not isinstance(obj, dict):
-        raise TrainDataError(f"{where}: expected a JSON object")
-    surrogate = find_lone_surrogate(obj)
-    if surrogate is not None:
-        raise TrainDataError(f"{where}: holds a lone surrogate {surrogate} (not valid Unicode)")
-    for key in _REQUIRED:
-        value = obj.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise TrainDataError(f"{where}: field {key!r} missing or empty")
-    return KeptRow(
-        id=str(obj.get("id", where)),
-        question=obj["question"],
-        reasoning=obj["reasoning"],
-        final_answer=obj["final_answer"],
-    )
-
-
 def read_kept_rows(path: str | Path) -> list[KeptRow]:
-    """Every row or an error: a bad row stops the run rather than vanishing from the data."""
-    p = Path(path)
-    if not p.is_file():
-        raise TrainDataError(f"{p}: no such file")
+    """reasonkit's kept-row reader for training: an unreadable or empty file is a TrainDataError
+    (exit 2 in train's CLIs), since a bad row must stop the run rather than vanish from the data."""
     try:
-        check_manifest(p)
-        lines = list(iter_lines(p))
-    except InputError as exc:
+        rows = kept_rows.read_kept_rows(path)
+    except KeptRowsError as exc:
         raise TrainDataError(str(exc)) from None
-    rows = [_parse_row(line.raw, f"{p}:{line.number}") for line in lines if line.raw.strip()]
     if not rows:
-        raise TrainDataError(f"{p}: no rows")
+        raise TrainDataError(f"{Path(path)}: no rows")
     return rows
 
 

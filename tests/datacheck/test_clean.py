@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from datacheck.clean import CleanConfig, clean
+from datacheck.clean import clean
+from datacheck.config import CleanConfig
 from datacheck.dedup.clusters import DedupConfig
 from datacheck.loading import SourceSpec, load_source
-from datacheck.report import build_report, write_outputs
+from datacheck.outputs import write_outputs
+from datacheck.report import build_report
 
 
 def _clean(

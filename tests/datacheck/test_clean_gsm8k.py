@@ -71,7 +71,8 @@ def test_renamed_test_problems_planted_in_real_gsm8k_train_are_caught(gsm8k_dir:
     import random
     import re
 
-    from datacheck.clean import CleanConfig, clean
+    from datacheck.clean import clean
+    from datacheck.config import CleanConfig
     from datacheck.loading import SourceSpec, rows_source
 
     train = [json.loads(line) for line in (gsm8k_dir / "train.jsonl").read_text().splitlines()]

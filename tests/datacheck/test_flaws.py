@@ -9,7 +9,8 @@ from collections import Counter
 
 import pytest
 
-from datacheck.clean import CleanConfig, clean
+from datacheck.clean import clean
+from datacheck.config import CleanConfig
 from datacheck.contamination import TEMPLATED_RULES
 from datacheck.flaws import FLAW_NAMES, FlawRates, broken_annotation, drift_format, inject_flaws
 from datacheck.loading import SourceSpec, rows_source
@@ -166,7 +167,7 @@ def test_skipping_a_check_keeps_what_it_alone_rejects(flawed):
 
 
 def test_the_skip_list_is_in_the_report(flawed, tmp_path):
-    from datacheck.report import clean_to_dir
+    from datacheck.clean import clean_to_dir
 
     _, test, rows, _ = flawed
     spec = SourceSpec("study")

@@ -9,9 +9,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datacheck.clean import CleanConfig, clean
+from datacheck.clean import clean
+from datacheck.config import CleanConfig
 from datacheck.loading import SourceSpec, load_source
-from datacheck.report import build_report, write_outputs
+from datacheck.outputs import write_outputs
+from datacheck.report import build_report
 from reasonkit.errors import InputError
 from reasonkit.jsonl import BadLine, parse_line
 

@@ -167,9 +167,9 @@ def test_a_killed_rerun_leaves_an_output_no_reader_accepts(
     _clean(write_lines(tmp_path / "in.jsonl", rows), out, capsys)
     assert (out / "manifest.json").is_file()
     # The rerun is killed after writing a new, shorter kept file, before the rest.
-    import datacheck.report
+    import datacheck.outputs
 
-    real_write = datacheck.report.atomic_write
+    real_write = datacheck.outputs.atomic_write
     calls = []
 
     def killed_after_first(path: Path, text: str) -> None:
@@ -178,7 +178,7 @@ def test_a_killed_rerun_leaves_an_output_no_reader_accepts(
             raise KeyboardInterrupt
         real_write(path, text)
 
-    monkeypatch.setattr(datacheck.report, "atomic_write", killed_after_first)
+    monkeypatch.setattr(datacheck.outputs, "atomic_write", killed_after_first)
     shorter = write_lines(tmp_path / "in.jsonl", rows[:2])
     assert invoke(main, ["clean", str(shorter), "--out", str(out)], capsys).code == 130
     monkeypatch.undo()
