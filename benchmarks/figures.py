@@ -164,10 +164,11 @@ def demo(run_dir: Path) -> str:
 def study(study_dir: Path) -> str:
     """A study's tables as its run recorded them in study.json. Rerunning the study's command on
     the finished directory resumes every arm and recomputes the figures from their samples."""
+    from scripts.study_records import Page
     from scripts.study_report import render_markdown
 
     record = json.loads((study_dir / "study.json").read_text(encoding="utf-8"))
-    return f"<!-- python benchmarks/figures.py study {study_dir} -->\n" + render_markdown(record)
+    return f"<!-- python benchmarks/figures.py study {study_dir} -->\n" + render_markdown(Page.from_json(record))
 
 
 def statistics(recompute: bool) -> str:

@@ -15,12 +15,18 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from datacheck.flaws import FlawRates
 from reasonkit.artifacts import atomic_write_text
 from scripts.recipe import PipelineConfig
 from scripts.study_data import LevelData, level_label, prepare
+from scripts.study_records import (
+    ArmComparison,
+    CleaningFigures,
+    Inflation,
+    LevelFigures,
+    Study,
+)
 from scripts.study_report import (
     COMPARISON_COLUMNS,
     compare_arms,
@@ -78,69 +84,76 @@ def _runs(evals: dict[Arm, Path], name: str) -> list[Path]:
     return [path for arm, path in evals.items() if arm.name == name]
 
 
-def level_figures(data: LevelData, evals: dict[Arm, Path]) -> dict[str, Any]:
+def level_figures(data: LevelData, evals: dict[Arm, Path]) -> LevelFigures:
     """One level's figures: what datacheck rejected and caught, clean vs raw, each check's Δ."""
     clean = _runs(evals, f"{data.label} clean")
-    checks = {}
+    checks: dict[str, ArmComparison] = {}
     for variant, path in data.train_files.items():
         if not variant.startswith("without "):
             continue
         c = compare_arms(_runs(evals, f"{data.label} {variant}"), clean)
-        c["same_rows_as_clean"] = data_key("sft", path) == data_key("sft", data.train_files["clean"])
-        if c["same_rows_as_clean"]:
-            c["effect"] = "same rows kept: other checks reject them"
-        checks[variant.removeprefix("without ")] = c
-    return {"level": data.level, "rates": data.rates.to_dict(), "rejected": data.rejected,
-            "detection": data.detection, "unflawed_rejected": data.unflawed_rejected,
-            "clean_vs_raw": compare_arms(_runs(evals, f"{data.label} raw"), clean), "checks": checks,
-            "inflation": inflation(data, evals)}  # fmt: skip
+        same = data_key("sft", path) == data_key("sft", data.train_files["clean"])
+        effect = "same rows kept: other checks reject them" if same else c.effect
+        checks[variant.removeprefix("without ")] = dataclasses.replace(c, effect=effect, same_rows_as_clean=same)
+    return LevelFigures(data.level, data.rates, data.rejected, data.detection, data.unflawed_rejected,
+                        compare_arms(_runs(evals, f"{data.label} raw"), clean), checks, inflation(data, evals))  # fmt: skip
+
+
+def with_holm(levels: list[LevelFigures]) -> list[LevelFigures]:
+    """One family: clean vs raw and every check, at every level (Holm over all of them)."""
+    adjusted = iter(holm([c for f in levels for c in f.family()]))
+    out = []
+    for f in levels:
+        clean_vs_raw = next(adjusted)
+        out.append(dataclasses.replace(f, clean_vs_raw=clean_vs_raw, checks={k: next(adjusted) for k in f.checks}))
+    return out
 
 
 def build_study(cfg: CleaningConfig, levels: list[LevelData], evals: dict[Arm, Path], seconds: float,
-                stage_seconds: float) -> dict[str, Any]:  # fmt: skip
+                stage_seconds: float) -> Study:  # fmt: skip
     default = level_label(FlawRates().total)
-    figures = {data.label: level_figures(data, evals) for data in levels}
-    # One family: clean vs raw and every check, at every level (Holm over all of them).
-    holm([c for f in figures.values() for c in [f["clean_vs_raw"], *f["checks"].values()]])
-    rows, dose = [], []
+    labels = [data.label for data in levels]
+    figures = dict(zip(labels, with_holm([level_figures(data, evals) for data in levels]), strict=True))
+    rows: list[list[str]] = []
+    dose: list[list[str]] = []
     series: dict[str, list[tuple[float, float]]] = {"all checks (clean vs raw)": []}
     for label, entry in figures.items():
-        series["all checks (clean vs raw)"].append((100 * entry["level"], 100 * entry["clean_vs_raw"]["delta"]))
-        dose.append(comparison_row(f"{label}: clean vs raw", entry["clean_vs_raw"]))
-        for check, c in entry["checks"].items():
-            series.setdefault(check, []).append((100 * entry["level"], 100 * c["delta"]))
+        series["all checks (clean vs raw)"].append((100 * entry.level, 100 * entry.clean_vs_raw.result.delta))
+        dose.append(comparison_row(f"{label}: clean vs raw", entry.clean_vs_raw))
+        for check, c in entry.checks.items():
+            series.setdefault(check, []).append((100 * entry.level, 100 * c.result.delta))
             row = comparison_row(f"{label}: {check} (clean vs without it)", c)
             (rows if label == default else dose).append(row)
     main = figures[default]
-    mdes = [c["mde"] for f in figures.values() for c in [f["clean_vs_raw"], *f["checks"].values()]
-            if not c.get("same_rows_as_clean")]  # fmt: skip
-    detect = [[d["flaw"], d["variant"], str(d["planted"]),
-               ", ".join(f"{k} {v}" for k, v in sorted(d["caught_by"].items()))] for d in main["detection"]]  # fmt: skip
-    infl = [[label, *f["inflation"]["cells"]] for label, f in figures.items() if f["inflation"]]
+    mdes = [c.result.mde for f in figures.values() for c in f.family() if c.tested]
+    detect = [[d.flaw, d.variant, str(d.planted), ", ".join(f"{k} {v}" for k, v in sorted(d.caught_by.items()))]
+              for d in main.detection]  # fmt: skip
+    infl = [[label, *f.inflation.cells] for label, f in figures.items() if f.inflation]
     from reasoneval.charts import svg_line_chart
 
     plot = svg_line_chart(series, x_label="share of train rows flawed (%)", y_label="Δ accuracy (points)",
                           title="What cleaning is worth, by flaw level")  # fmt: skip
-    return {
-        "study": "cleaning", "title": "Does cleaning pay? The cleaning study",
-        "summary": [f"{len(cfg.seeds)} training seeds per arm, {cfg.n_train} train rows, "
-                    f"QLoRA SFT {cfg.sft_steps} steps x {cfg.sft_batch}; test items: "
-                    f"{main['clean_vs_raw']['n_items']}; {seconds:.0f} s wall this run; the arms' stages took "
-                    f"{stage_seconds:.0f} s in all when they ran (one core each).",
-                    f"Each comparison can detect (alpha 0.05, power 0.8) a Δ of about "
-                    f"{100 * min(mdes):.1f}-{100 * max(mdes):.1f} points at these seeds; "
-                    "smaller effects read as 'no clear effect'."],
-        "config": dataclasses.asdict(cfg), "seconds": round(seconds, 1), "stage_seconds": stage_seconds, "figures": figures,
-        "sections": [
+    return Study(
+        study="cleaning", title="Does cleaning pay? The cleaning study",
+        summary=(f"{len(cfg.seeds)} training seeds per arm, {cfg.n_train} train rows, "
+                 f"QLoRA SFT {cfg.sft_steps} steps x {cfg.sft_batch}; test items: "
+                 f"{main.clean_vs_raw.result.n_items}; {seconds:.0f} s wall this run; the arms' stages took "
+                 f"{stage_seconds:.0f} s in all when they ran (one core each).",
+                 f"Each comparison can detect (alpha 0.05, power 0.8) a Δ of about "
+                 f"{100 * min(mdes):.1f}-{100 * max(mdes):.1f} points at these seeds; "
+                 "smaller effects read as 'no clear effect'."),
+        config=dataclasses.asdict(cfg), seconds=round(seconds, 1), stage_seconds=stage_seconds,
+        figures=CleaningFigures(figures),
+        sections=(
             section(f"At the default flaw rates ({default} of rows)",
                     "Δ = clean minus the other arm, so a positive Δ means the check or cleaning helped. "
                     "The CI verdict reads each comparison alone; the Holm column adjusts its p "
                     "(the t test matching the interval) for every comparison of this study, at "
                     "every level, as one family (Holm 1979, family-wise error 0.05).",
                     columns=COMPARISON_COLUMNS,
-                    rows=[comparison_row(f"{default}: clean vs raw", main["clean_vs_raw"]), *rows]),
+                    rows=[comparison_row(f"{default}: clean vs raw", main.clean_vs_raw), *rows]),
             section("What each check caught (default rates)",
-                    f"Unflawed train rows rejected: {main['unflawed_rejected'] or 'none'}.",
+                    f"Unflawed train rows rejected: {dict(main.unflawed_rejected) or 'none'}.",
                     columns=["flaw", "variant", "planted", "caught by"], rows=detect),
             section("Dose-response", columns=COMPARISON_COLUMNS, rows=dose, svg=plot),
             section("Contamination inflation (raw arm)",
@@ -152,11 +165,11 @@ def build_study(cfg: CleaningConfig, levels: list[LevelData], evals: dict[Arm, P
                     columns=["level", "leaked items", "raw: leaked", "raw: rest", "clean: leaked",
                              "raw - clean on leaked [95% CI]", "raw - clean on the rest"],
                     rows=infl),
-        ],
-    }  # fmt: skip
+        ),
+    )  # fmt: skip
 
 
-def inflation(data: LevelData, evals: dict[Arm, Path]) -> dict[str, Any] | None:
+def inflation(data: LevelData, evals: dict[Arm, Path]) -> Inflation | None:
     from scripts.study_report import delta_cell
 
     leaked = {f"study/{f.source}" for f in data.planted if f.kind == "leak" and f.source}
@@ -165,11 +178,10 @@ def inflation(data: LevelData, evals: dict[Arm, Path]) -> dict[str, Any] | None:
     raw, clean = _runs(evals, f"{data.label} raw"), _runs(evals, f"{data.label} clean")
     on_leaked = compare_arms(clean, raw, leaked)
     rest = compare_arms(clean, raw, _all_items(raw[0]) - leaked)
-    return {"leaked_items": on_leaked["n_items"], "raw_minus_clean_on_leaked": on_leaked,
-            "raw_minus_clean_on_rest": rest,
-            "cells": [str(on_leaked["n_items"]), pct(on_leaked["candidate_accuracy"]),
-                      pct(rest["candidate_accuracy"]), pct(on_leaked["baseline_accuracy"]),
-                      delta_cell(on_leaked), delta_cell(rest)]}  # fmt: skip
+    cells = (str(on_leaked.result.n_items), pct(on_leaked.result.candidate_accuracy),
+             pct(rest.result.candidate_accuracy), pct(on_leaked.result.baseline_accuracy),
+             delta_cell(on_leaked), delta_cell(rest))  # fmt: skip
+    return Inflation(on_leaked, rest, cells)
 
 
 def _all_items(run_dir: Path) -> set[str]:

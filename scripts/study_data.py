@@ -21,6 +21,7 @@ from typing import Any
 from datacheck.flaws import FlawRates, PlantedFlaw, inject_flaws
 from reasonkit.artifacts import atomic_write_text, read_jsonl
 from reasonkit.jsonl import jsonl_text
+from scripts.study_records import Detection
 
 PREFIX = "study"  # row ids: study/train/12, study/test/7 at every level
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
@@ -33,7 +34,7 @@ class LevelData:
     train_files: dict[str, Path]  # arm variant ("raw", "clean", "without format") -> training rows
     rejected: dict[str, int]  # check -> train rows the full clean rejected
     planted: tuple[PlantedFlaw, ...]
-    detection: list[dict[str, Any]] = field(default_factory=list)
+    detection: tuple[Detection, ...] = ()
     unflawed_rejected: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -104,7 +105,7 @@ def prepare_level(level: float, train: list[dict[str, str]], test: list[dict[str
 
 
 def detection_table(planted: tuple[PlantedFlaw, ...] | list[PlantedFlaw], rejected_file: Path
-                    ) -> tuple[list[dict[str, Any]], dict[str, int]]:  # fmt: skip
+                    ) -> tuple[tuple[Detection, ...], dict[str, int]]:  # fmt: skip
     """Per (flaw, variant): how many planted rows each check caught. A copy counts as caught by
     dedup when its original was the one dropped as its near-duplicate: the pair is resolved."""
     rejected = {r["id"]: r for r in read_jsonl(rejected_file)}
@@ -122,8 +123,7 @@ def detection_table(planted: tuple[PlantedFlaw, ...] | list[PlantedFlaw], reject
         else:
             caught = "kept"
         counts.setdefault((flaw.kind, flaw.variant), Counter())[caught] += 1
-    table = [{"flaw": kind, "variant": variant, "planted": sum(c.values()), "caught_by": dict(c)}
-             for (kind, variant), c in sorted(counts.items())]  # fmt: skip
+    table = tuple(Detection(kind, variant, sum(c.values()), dict(c)) for (kind, variant), c in sorted(counts.items()))
     unflawed = Counter(r["check"] for rid, r in rejected.items() if rid.startswith(f"{PREFIX}/train/")
                        and rid not in planted_ids)  # fmt: skip
     return table, dict(unflawed)

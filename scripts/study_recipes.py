@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import combinations
 from pathlib import Path
-from typing import Any
 
 from reasonkit.artifacts import atomic_write_text
 from scripts.recipe import PipelineConfig
 from scripts.stages import Stage, run_stage
+from scripts.study_records import ArmComparison, RecipeAccuracy, RecipeFigures, Study
 from scripts.study_report import (
     COMPARISON_COLUMNS,
     compare_arms,
@@ -64,48 +64,50 @@ def plan_arms(train_file: Path, seeds: list[int]) -> list[Arm]:
 
 
 def build_study(cfg: RecipesConfig, pcfg: PipelineConfig, evals: dict[Arm, Path], seconds: float,
-                stage_seconds: float) -> dict[str, Any]:
+                stage_seconds: float) -> Study:
     runs = {name: [p for a, p in evals.items() if a.name == name] for name in ["base", *RECIPES]}
     accuracy = {}
     for name, paths in runs.items():
-        c = compare_arms(runs["base"], paths)
-        accuracy[name] = {"mean": c["candidate_accuracy"], "runs": c["candidate_runs"], "n_items": c["n_items"]}
-    pairs = {f"{b} vs {a}": compare_arms(runs[a], runs[b]) for a, b in combinations(runs, 2)}
-    holm(list(pairs.values()))  # the six pairwise comparisons are one family
-    best = max(RECIPES, key=lambda n: accuracy[n]["mean"])
+        r = compare_arms(runs["base"], paths).result
+        accuracy[name] = RecipeAccuracy(r.candidate_accuracy, r.candidate_runs, r.n_items)
+    compared = {f"{b} vs {a}": compare_arms(runs[a], runs[b]) for a, b in combinations(runs, 2)}
+    # the six pairwise comparisons are one family
+    pairs = dict(zip(compared, holm(list(compared.values())), strict=True))
+    best = max(RECIPES, key=lambda n: accuracy[n].mean)
     beaten = [_versus(best, other, pairs) for other in RECIPES if other != best]
-    table = [[name, pct(a["mean"]), ", ".join(pct(r) for r in a["runs"]), SEED_STUDY[name]]
+    table = [[name, pct(a.mean), ", ".join(pct(r) for r in a.runs), SEED_STUDY[name]]
              for name, a in accuracy.items()]  # fmt: skip
-    return {
-        "study": "recipes", "title": "Which recipe? base -> GRPO, base -> SFT, base -> SFT -> GRPO",
-        "summary": [f"{len(cfg.seeds)} training seeds per recipe; SFT {pcfg.sft_steps} steps, GRPO "
-                    f"{pcfg.grpo_steps} steps; {accuracy['base']['n_items']} held-out problems; "
-                    f"{seconds:.0f} s wall this run; the arms' stages took "
-                    f"{stage_seconds:.0f} s in all when they ran (one core each).",
-                    f"Highest mean accuracy: {best} ({'; '.join(beaten)})."],
-        "config": {**dataclasses.asdict(cfg), "pipeline": dataclasses.asdict(pcfg)},
-        "seconds": round(seconds, 1), "stage_seconds": stage_seconds, "figures": {"accuracy": accuracy, "comparisons": pairs},
-        "sections": [
+    return Study(
+        study="recipes", title="Which recipe? base -> GRPO, base -> SFT, base -> SFT -> GRPO",
+        summary=(f"{len(cfg.seeds)} training seeds per recipe; SFT {pcfg.sft_steps} steps, GRPO "
+                 f"{pcfg.grpo_steps} steps; {accuracy['base'].n_items} held-out problems; "
+                 f"{seconds:.0f} s wall this run; the arms' stages took "
+                 f"{stage_seconds:.0f} s in all when they ran (one core each).",
+                 f"Highest mean accuracy: {best} ({'; '.join(beaten)})."),
+        config={**dataclasses.asdict(cfg), "pipeline": dataclasses.asdict(pcfg)},
+        seconds=round(seconds, 1), stage_seconds=stage_seconds,
+        figures=RecipeFigures(accuracy, pairs),
+        sections=(
             section("Accuracy by recipe", "Seed study column: GSM8K accuracy of Qwen2.5-0.5B-Instruct "
                     "under the same recipes, as issue #17 quotes it.",
                     columns=["recipe", "accuracy (mean of seeds)", "per seed", "seed study (GSM8K)"],
                     rows=table),
             section("Paired comparisons over seeds", columns=COMPARISON_COLUMNS,
                     rows=[comparison_row(k, c) for k, c in pairs.items()]),
-        ],
-    }  # fmt: skip
+        ),
+    )  # fmt: skip
 
 
-def _versus(best: str, other: str, pairs: dict[str, dict[str, Any]]) -> str:
+def _versus(best: str, other: str, pairs: dict[str, ArmComparison]) -> str:
     """best - other, whichever side of the stored comparison ``best`` was on."""
     from scripts.study_report import effect
 
     names = ["base", *RECIPES]
     a, b = sorted((best, other), key=names.index)
-    c = pairs[f"{b} vs {a}"]
+    c = pairs[f"{b} vs {a}"].result
     sign = 1 if b == best else -1
-    lo, hi = sorted((sign * c["ci_low"], sign * c["ci_high"]))
-    return f"vs {other} {100 * sign * c['delta']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}], {effect(lo, hi)}"
+    lo, hi = sorted((sign * c.ci_low, sign * c.ci_high))
+    return f"vs {other} {100 * sign * c.delta:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}], {effect(lo, hi)}"
 
 
 def main(cfg: RecipesConfig, out: Path, base: Path) -> int:
@@ -121,6 +123,6 @@ def main(cfg: RecipesConfig, out: Path, base: Path) -> int:
     evals, stage_seconds = run_arms(plan_arms(train_file, cfg.seeds), pcfg, base, None, out, jobs=cfg.jobs, study="recipes")
     study = build_study(cfg, pcfg, evals, time.monotonic() - started, stage_seconds)
     write_study(out, study)
-    atomic_write_text(out / "study_config.json", json.dumps(study["config"], indent=2) + "\n")
+    atomic_write_text(out / "study_config.json", json.dumps(study.config, indent=2) + "\n")
     print((out / "study.md").read_text(encoding="utf-8"))
     return 0

@@ -15,39 +15,20 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
-Op = Literal["+", "-", "*", "/"]
+from reasonkit.tasks import wordings
+from reasonkit.tasks.computation import Computation, Op, apply_op
+from reasonkit.tasks.wordings import ITEMS, NAMES, NEAR_DUPLICATE_SUFFIX, QUESTION, START, STEP
 
-NAMES = ("Ava", "Ben", "Carla", "Dev", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jon", "Kira", "Liam")
-ITEMS = ("apples", "pencils", "marbles", "books", "cookies", "stickers", "eggs", "coins", "shells")
-# Sentence patterns: {name} {other} {item} are words, {n} the step's number.
-START = ("{name} has {n} {item}.", "{name} starts with {n} {item}.", "There are {n} {item} in {name}'s bag.")
-STEP: Mapping[Op, tuple[str, ...]] = {
-    "+": ("{name} buys {n} more.", "{other} gives {name} {n} more.", "{name} finds {n} more."),
-    "-": ("{name} gives {n} to {other}.", "{name} loses {n} of them.", "{name} sells {n} of them."),
-    "*": ("Then {name} ends up with {n} times as many.", "The number of {item} grows {n} times."),
-    "/": ("{name} splits them into {n} equal piles and keeps one pile.",),
-}
-QUESTION = ("How many {item} does {name} have now?", "How many {item} are there at the end?")
-# Held-out wordings: the test-ood split's templates (transfer to unseen phrasing, GSM-Plus's
-# "paraphrase" perturbation in spirit). None shares a sentence pattern with the lists above or
-# with the base corpus (reasonkit.tasks.prose); tests check both.
-OOD_START = ("{name}'s box holds {n} {item}.", "In the morning {name} counts {n} {item}.")
-OOD_STEP: Mapping[Op, tuple[str, ...]] = {
-    "+": ("{name} is handed {n} extra {item} by {other}.", "Another {n} {item} arrive for {name}."),
-    "-": ("{other} takes {n} of {name}'s {item}.", "{name} throws away {n} {item}."),
-    "*": ("{name}'s collection becomes {n} times larger.",),
-    "/": ("{name} divides the {item} into {n} equal groups and keeps one group.",),
-}
-OOD_QUESTION = ("What number of {item} does {name} own after all this?", "Count {name}'s {item} now: how many are there?")
-# Template indices point into these: in-distribution wordings first, held-out ones after them.
-ALL_START = START + OOD_START
-ALL_STEP: Mapping[Op, tuple[str, ...]] = {op: STEP[op] + OOD_STEP[op] for op in STEP}
-ALL_QUESTION = QUESTION + OOD_QUESTION
-NEAR_DUPLICATE_SUFFIX = " Answer with a number."
+__all__ = [  # with the wordings and the computation other packages read from here
+    "ITEMS", "NAMES", "NEAR_DUPLICATE_SUFFIX", "QUESTION", "START", "STEP",
+    "Computation", "Difficulty", "Op", "Template", "allowed_operands", "apply_op",
+    "computation_of", "draw_numbers", "draw_operand", "draw_template", "held_out_rewording",
+    "in_space", "numeric_variants", "parse_question", "render",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,64 +53,9 @@ class Template:
     name: str
     other: str
     item: str
-    start: int  # index into ALL_START
-    steps: tuple[tuple[Op, int], ...]  # (operation, index into ALL_STEP[op])
-    question: int  # index into ALL_QUESTION
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Computation:
-    """A problem's numbers and operations: what a model could memorise from its solution."""
-
-    start: int
-    steps: tuple[tuple[Op, int], ...]
-
-    @classmethod
-    def of(cls, template: Template, numbers: Sequence[int]) -> Computation:
-        ops = tuple(op for op, _ in template.steps)
-        return cls(numbers[0], tuple(zip(ops, numbers[1:], strict=True)))
-
-    @property
-    def values(self) -> tuple[int, ...]:
-        """The start and every intermediate result; the last is the answer."""
-        out = [self.start]
-        for op, operand in self.steps:
-            out.append(apply_op(op, out[-1], operand))
-        return tuple(out)
-
-    def commuted(self) -> Computation:
-        """The first step's operands swapped when its operation commutes ("4 + 1" for "1 + 4");
-        later steps start from the running value, so only the first can swap."""
-        if self.steps and self.steps[0][0] in "+*":
-            (op, operand), rest = self.steps[0], self.steps[1:]
-            return Computation(operand, ((op, self.start), *rest))
-        return self
-
-    def canonical(self) -> Computation:
-        """One representative of the computation and its commuted twin: "1 + 4" and "4 + 1" are
-        the same operation on the same numbers, and a held-out split keeps both out."""
-        return min(self, self.commuted())
-
-    def suffixes(self) -> Iterator[Computation]:
-        """The computations this one ends with: its last k steps from the value they start at.
-        A solution ending with a suffix's steps holds that suffix's whole solution text."""
-        values = self.values
-        for k in range(1, len(self.steps)):
-            yield Computation(values[k], self.steps[k:])
-
-    def solution(self) -> str:
-        """The gold answer in GSM8K layout. It is a function of the computation alone."""
-        values = self.values
-        lines = [
-            # Short lines that show the work, as GSM8K's own: "48/2 = <<48/2=24>>24".
-            f"{a} {op} {operand} = <<{a}{op}{operand}={b}>>{b}"
-            for a, (op, operand), b in zip(values[:-1], self.steps, values[1:], strict=True)
-        ]
-        return "\n".join([*lines, f"#### {values[-1]}"])
-
-
-def apply_op(op: Op, a: int, b: int) -> int:
-    return {"+": a + b, "-": a - b, "*": a * b, "/": a // b}[op]
+    start: int  # index into wordings.ALL_START
+    steps: tuple[tuple[Op, int], ...]  # (operation, index into wordings.ALL_STEP[op])
+    question: int  # index into wordings.ALL_QUESTION
 
 
 def allowed_operands(op: Op, current: int, d: Difficulty) -> range | list[int]:
@@ -186,28 +112,28 @@ def draw_template(d: Difficulty, rng: random.Random, *, held_out_wording: bool =
     steps = []
     for _ in range(n_steps):
         op = rng.choice(d.operations)
-        steps.append((op, wording(STEP[op], OOD_STEP[op])))
-    start = wording(START, OOD_START)
-    return Template(name, other, rng.choice(ITEMS), start, tuple(steps), wording(QUESTION, OOD_QUESTION))
+        steps.append((op, wording(STEP[op], wordings.OOD_STEP[op])))
+    start = wording(START, wordings.OOD_START)
+    return Template(name, other, rng.choice(ITEMS), start, tuple(steps), wording(QUESTION, wordings.OOD_QUESTION))
 
 
 def held_out_rewording(template: Template, rng: random.Random) -> Template:
     """The same operations in fresh names and item and held-out wordings (the test-ood split)."""
     name, other = rng.sample(NAMES, 2)
     return Template(
-        name, other, rng.choice(ITEMS), len(START) + rng.randrange(len(OOD_START)),
-        tuple((op, len(STEP[op]) + rng.randrange(len(OOD_STEP[op]))) for op, _ in template.steps),
-        len(QUESTION) + rng.randrange(len(OOD_QUESTION)),
+        name, other, rng.choice(ITEMS), len(START) + rng.randrange(len(wordings.OOD_START)),
+        tuple((op, len(STEP[op]) + rng.randrange(len(wordings.OOD_STEP[op]))) for op, _ in template.steps),
+        len(QUESTION) + rng.randrange(len(wordings.OOD_QUESTION)),
     )  # fmt: skip
 
 
 def render(template: Template, numbers: Sequence[int]) -> tuple[str, str]:
     """(question, answer) in GSM8K layout; the gold is recomputed from the numbers."""
     words = {"name": template.name, "other": template.other, "item": template.item}
-    sentences = [ALL_START[template.start].format(n=numbers[0], **words)]
+    sentences = [wordings.ALL_START[template.start].format(n=numbers[0], **words)]
     for (op, phrase), operand in zip(template.steps, numbers[1:], strict=True):
-        sentences.append(ALL_STEP[op][phrase].format(n=operand, **words))
-    sentences.append(ALL_QUESTION[template.question].format(**words))
+        sentences.append(wordings.ALL_STEP[op][phrase].format(n=operand, **words))
+    sentences.append(wordings.ALL_QUESTION[template.question].format(**words))
     return " ".join(sentences), Computation.of(template, numbers).solution()
 
 
@@ -220,9 +146,9 @@ def _sentence_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(body)
 
 
-_START_PATTERNS = [_sentence_pattern(p) for p in ALL_START]
-_STEP_PATTERNS = [(op, i, _sentence_pattern(p)) for op, ps in ALL_STEP.items() for i, p in enumerate(ps)]
-_QUESTION_PATTERNS = [_sentence_pattern(p) for p in ALL_QUESTION]
+_START_PATTERNS = [_sentence_pattern(p) for p in wordings.ALL_START]
+_STEP_PATTERNS = [(op, i, _sentence_pattern(p)) for op, ps in wordings.ALL_STEP.items() for i, p in enumerate(ps)]
+_QUESTION_PATTERNS = [_sentence_pattern(p) for p in wordings.ALL_QUESTION]
 _SENTENCE = re.compile(r"[^.?]+[.?]")
 
 

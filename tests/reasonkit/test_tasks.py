@@ -11,12 +11,6 @@ from hypothesis import strategies as st
 
 from reasonkit.arith import evaluate
 from reasonkit.tasks.arithmetic import (
-    OOD_QUESTION,
-    OOD_START,
-    OOD_STEP,
-    QUESTION,
-    START,
-    STEP,
     Computation,
     Difficulty,
     computation_of,
@@ -25,6 +19,7 @@ from reasonkit.tasks.arithmetic import (
     render,
 )
 from reasonkit.tasks.split import HeldOut, SplitSizes, draw_rows, load_split
+from reasonkit.tasks.wordings import OOD_QUESTION, OOD_START, OOD_STEP, QUESTION, START, STEP
 
 ANNOTATION = re.compile(r"<<([^<>]*)=([^<>=]*)>>(\S+)")
 
