@@ -17,6 +17,7 @@ from reasoneval.report_record import (
     LayerRecord,
     MetricRecord,
     RunReportRecord,
+    as_written,
     report_from_json,
     write_report_json,
 )
@@ -53,7 +54,7 @@ def metric_json(m: Metric) -> dict[str, Any]:
 def layer_record(result: LayerResult) -> LayerRecord:
     """A layer's result as the report records it: its metrics and its details."""
     metrics = {k: metric_record(m) for k, m in result.metrics.items()}
-    return LayerRecord(result.name, metrics, dict(result.details))
+    return LayerRecord(result.name, metrics, as_written(dict(result.details)))
 
 
 def layers_json(results: Sequence[LayerResult]) -> dict[str, Any]:

@@ -21,8 +21,9 @@ from reasonkit.artifacts import atomic_write_text
 from reasonkit.errors import InputError
 
 __all__ = ["REPORT_FILE", "SCHEMA_VERSION", "DatasetRecord", "GateRecord", "GenerationRecord",
-           "LayerRecord", "MetricRecord", "PromptStyleRecord", "RunReportRecord", "layers_from_json",
-           "read_report", "read_report_json", "report_from_json", "write_report_json"]  # fmt: skip
+           "LayerRecord", "MetricRecord", "PromptStyleRecord", "RunReportRecord", "as_written",
+           "layers_from_json", "read_report", "read_report_json", "report_from_json",
+           "write_report_json"]  # fmt: skip
 
 SCHEMA_VERSION = 1
 REPORT_FILE = "report.json"
@@ -150,6 +151,12 @@ class RunReportRecord:
 def _flat(record: Any) -> dict[str, Any]:
     """A flat record's JSON object: its fields in declaration order, the order runs write."""
     return {name: getattr(record, name) for name in record.__dataclass_fields__}
+
+
+def as_written(value: Any) -> Any:
+    """``value`` as report.json holds it (tuples as lists, keys as text), so a record built by a
+    run equals the record read back from its file."""
+    return json.loads(json.dumps(value, ensure_ascii=False))
 
 
 def write_report_json(out_dir: Path, record: RunReportRecord) -> None:

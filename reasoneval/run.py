@@ -30,7 +30,7 @@ from reasonkit.errors import InputError
 from reasonkit.jsonl import jsonl_text
 from reasonkit.manifest import begin_output, finish_output
 
-__all__ = ["CACHE_FILE", "RUN_FILES", "execute", "prompt_hash", "run_evaluation"]
+__all__ = ["CACHE_FILE", "RUN_FILES", "execute", "exit_code", "prompt_hash", "run_evaluation"]
 
 CACHE_FILE = "cache/generations.jsonl"
 RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not part of the result
@@ -38,7 +38,11 @@ RUN_FILES = ("samples.jsonl", "report.json", "report.html")  # the cache is not 
 
 def execute(cfg: RunConfig) -> int:
     """Run the evaluation ``cfg`` describes and write its files; the exit code (1: a gate failed)."""
-    report = run_evaluation(cfg)
+    return exit_code(run_evaluation(cfg))
+
+
+def exit_code(report: RunReportRecord | None) -> int:
+    """0, or 1 when a gate failed (a launched process other than the main one writes nothing)."""
     return 0 if report is None or all(g.passed for g in report.gates) else 1
 
 
@@ -98,7 +102,8 @@ def run_evaluation(cfg: RunConfig) -> RunReportRecord | None:
             completion_tokens=sum(s.generation.completion.completion_tokens for s in samples),
         ),
     )
-    report = run_gates(cfg, report, baseline)
+    report = run_gates(report, cfg.gates, baseline, samples=cfg.out / "samples.jsonl",
+                       margin_points=cfg.margin_points, seed=cfg.sampling.seed)  # fmt: skip
     report = replace(report, started=started, seconds=round(time.time() - started, 3))
     write_report(cfg.out, report, results, rows, {p.id: p.question for p in problems})
     finish_output(cfg.out, RUN_FILES, writer="reasoneval run")

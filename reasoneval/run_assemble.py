@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from reasoneval import provenance
 from reasoneval.datasets import dataset_hash
-from reasoneval.gates import GateOutcome, baseline_gate, check_gate
+from reasoneval.gates import Gate, GateOutcome, baseline_gate, check_gate
 from reasoneval.layers.base import LayerResult
 from reasoneval.prompt_styles import SPECS
 from reasoneval.records import Problem, ScoredSample
@@ -23,6 +23,7 @@ from reasoneval.report_record import (
     GateRecord,
     PromptStyleRecord,
     RunReportRecord,
+    as_written,
 )
 from reasoneval.run_config import RunConfig
 from reasonkit.artifacts import git_revision, package_versions
@@ -82,16 +83,16 @@ def build_report(
     config = provenance.config_record(replace(cfg, backend=backend_name))  # type: ignore[arg-type]
     return RunReportRecord(
         schema_version=SCHEMA_VERSION,
-        config=config,  # the resolved settings; the command is derived from them
+        config=as_written(config),  # the resolved settings; the command is derived from them
         command=tuple(provenance.command_line(config)),
-        model=model,
-        tokenizer=provenance.describe_tokenizer(tokenizer),
+        model=as_written(model),
+        tokenizer=as_written(provenance.describe_tokenizer(tokenizer)),
         backend=backend_name,
         packages=package_versions(),
         git_revision=git_revision(),
         seed=cfg.sampling.seed,
-        sampling=asdict(cfg.sampling),
-        layer_options=provenance.layer_options(cfg),
+        sampling=as_written(asdict(cfg.sampling)),
+        layer_options=as_written(provenance.layer_options(cfg)),
         dataset=DatasetRecord(ds.name, ds.split, ds.limit, len(problems), dataset_hash(problems)),
         layers=tuple(layer_record(r) for r in results),
     )
@@ -107,20 +108,24 @@ def prompt_style_record(cfg: RunConfig, reason: str, whole_text: Sequence[bool])
 
 
 def run_gates(
-    cfg: RunConfig, report: RunReportRecord, baseline: tuple[dict[str, Any], Path] | None
+    report: RunReportRecord,
+    gates: Sequence[Gate],
+    baseline: tuple[dict[str, Any], Path] | None,
+    *,
+    samples: Path,
+    margin_points: float,
+    seed: int,
 ) -> RunReportRecord:
-    """The report with the baseline comparison (when asked for) and every gate's outcome."""
+    """The report with the paired baseline comparison of ``samples`` (with a baseline) and every
+    gate's outcome; `reasoneval run` and reasoneval.api.gate both decide gates here."""
     outcomes: list[GateOutcome] = []
     comparison = None
     if baseline is not None:
         outcome, comparison = baseline_gate(
-            baseline[1],
-            cfg.out / "samples.jsonl",
-            margin_points=cfg.margin_points,
-            seed=cfg.sampling.seed,
+            baseline[1], samples, margin_points=margin_points, seed=seed
         )
         outcomes.append(outcome)
     current = report.to_json()
-    outcomes += [check_gate(g, current, baseline[0] if baseline else None) for g in cfg.gates]
-    gates = tuple(GateRecord(o.description, o.passed) for o in outcomes)
-    return replace(report, comparison=comparison, gates=gates)
+    outcomes += [check_gate(g, current, baseline[0] if baseline else None) for g in gates]
+    return replace(report, comparison=comparison,
+                   gates=tuple(GateRecord(o.description, o.passed) for o in outcomes))  # fmt: skip

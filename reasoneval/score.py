@@ -24,8 +24,8 @@ from reasoneval.scoring import (
 from reasonkit.artifacts import check_out_file, read_jsonl, write_jsonl_atomic
 from reasonkit.errors import InputError, seed_int
 
-__all__ = ["MAX_RESPONSE_CHARS", "ScoreOptions", "ScoreResult", "ScoreSummary", "score_rows",
-           "score_saved"]  # fmt: skip
+__all__ = ["MAX_RESPONSE_CHARS", "ScoreOptions", "ScoreResult", "ScoreSummary", "score_file",
+           "score_rows", "score_saved"]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +121,16 @@ def score_saved(rows: Sequence[Mapping[str, Any]], options: ScoreOptions) -> Sco
     return ScoreResult(scored, summary, traces_over_rows(scored, options))
 
 
+def score_file(file: Path, out: Path | None, options: ScoreOptions) -> ScoreResult:
+    """Score a JSONL file of saved generations; the scored rows go to ``out`` when given."""
+    if out is not None:
+        check_out_file(out)
+    result = score_saved(read_jsonl(file), options)
+    if out is not None:
+        write_jsonl_atomic(out, result.rows)
+    return result
+
+
 def run(args: argparse.Namespace) -> int:
     options = ScoreOptions(
         response_field=args.response_field, gold_field=args.gold_field, id_field=args.id_field,
@@ -128,8 +138,6 @@ def run(args: argparse.Namespace) -> int:
         layers=parse_score_layers(args.layers), finish_field=args.finish_field, seed=args.seed,
         question_field=args.question_field, solution_field=args.solution_field,
     )
-    check_out_file(args.out)
-    result = score_saved(read_jsonl(args.file), options)
-    write_jsonl_atomic(args.out, result.rows)
+    result = score_file(args.file, args.out, options)
     print(json.dumps(result.json(), indent=2) if args.json else result.text())
     return 0
