@@ -120,8 +120,7 @@ class RunReportRecord:
         return next((layer for layer in self.layers if layer.name == name), None)
 
     def metric(self, layer: str, name: str) -> MetricRecord | None:
-        found = self.layer(layer)
-        return None if found is None else found.metrics.get(name)
+        return None if (found := self.layer(layer)) is None else found.metrics.get(name)
 
     def flat_metrics(self) -> dict[str, float]:
         """{"layer.metric": value}, the names gates and the pytest plugin use."""

@@ -38,16 +38,14 @@ class Scripted:
             out.append([Completion(f"</think>\n#### {answer}", "stop", 20, 5)] * sampling.n)
         return out
 
-    def close(self) -> None:
-        pass
+    close = staticmethod(lambda: None)
 
 
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
-    path = tmp_path / "problems.jsonl"
-    path.write_text("".join(json.dumps({"question": q, "answer": f"so {g}.\n#### {g}"}) + "\n"
-                            for q, g in zip(QUESTIONS, GOLD, strict=True)))  # fmt: skip
-    return path
+    rows = [{"question": q, "answer": f"so {g}.\n#### {g}"} for q, g in zip(QUESTIONS, GOLD, strict=True)]
+    (tmp_path / "problems.jsonl").write_text("".join(f"{json.dumps(r)}\n" for r in rows))
+    return tmp_path / "problems.jsonl"
 
 
 def scripted_run(monkeypatch: pytest.MonkeyPatch, model: Path, data: Path, out: Path,
