@@ -9,18 +9,10 @@ are reached as ``reasoneval.api.run`` and so on: ``reasoneval.run``, ``reasoneva
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from reasoneval import api
-    from reasoneval.api import (
-        GateRecord,
-        GroupComparison,
-        RunReportRecord,
-        ScoreResult,
-        read_report,
-    )
-
+# No import of reasoneval.api here, not even for type checkers: modules under it import this
+# package (`from reasoneval import console`), and the import graph stays free of circles.
 __all__ = ["GateRecord", "GroupComparison", "RunReportRecord", "ScoreResult", "api", "read_report"]
 
 
