@@ -11,11 +11,14 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from reasoneval.layers.base import GenRequest
 from reasoneval.records import ORIGINAL
 from reasonkit.library_noise import quiet_bitsandbytes_kernels_hint
+
+if TYPE_CHECKING:
+    from reasoneval.report_record import RunReportRecord
 
 # The figure each layer is summed up by: its first line in docs/layers.md.
 HEADLINE = {"accuracy": "accuracy", "traces": "clean_rate", "sensitivity": "pss"}
@@ -97,33 +100,27 @@ def generation_plan(
     )
 
 
-def _interval(m: Mapping[str, Any]) -> str:
-    lo, hi = m.get("lo"), m.get("hi")
-    return f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
-
-
-def run_summary(report: Mapping[str, Any], out: Path) -> list[str]:
+def run_summary(report: RunReportRecord, out: Path) -> list[str]:
     """Lines ending a run: each layer's headline metric with its interval, where the report is,
     and the gate verdict."""
     lines = []
-    for layer, body in report.get("layers", {}).items():
-        metrics = body.get("metrics", {})
-        name = HEADLINE.get(layer) or next(iter(metrics), None)
-        if name is None or name not in metrics:
-            lines.append(f"{layer}: no metrics (see the report)")
+    for layer in report.layers:
+        name = HEADLINE.get(layer.name) or next(iter(layer.metrics), None)
+        if name is None or name not in layer.metrics:
+            lines.append(f"{layer.name}: no metrics (see the report)")
             continue
-        m = metrics[name]
-        n = f" (n={m['n']})" if m.get("n") is not None else ""
-        lines.append(f"{layer}: {name} {m['value']:.3f}{_interval(m)}{n}")
+        m = layer.metrics[name]
+        n = f" (n={m.n})" if m.n is not None else ""
+        interval = f" [{m.lo:.3f}, {m.hi:.3f}]" if m.lo is not None and m.hi is not None else ""
+        lines.append(f"{layer.name}: {name} {m.value:.3f}{interval}{n}")
     lines.append(f"report: {out.resolve() / 'report.html'} (and report.json, samples.jsonl)")
-    gates = report.get("gates") or []
-    if not gates:
+    if not report.gates:
         lines.append("verdict: no gates asked for (--baseline, --gate)")
     else:
-        failed = [g for g in gates if not g["passed"]]
+        failed = [g for g in report.gates if not g.passed]
         lines.append(
-            f"verdict: FAIL, {len(failed)} of {len(gates)} gates failed"
+            f"verdict: FAIL, {len(failed)} of {len(report.gates)} gates failed"
             if failed
-            else f"verdict: PASS, all {len(gates)} gates passed"
+            else f"verdict: PASS, all {len(report.gates)} gates passed"
         )
     return lines

@@ -10,7 +10,6 @@ metric name that only one layer reports (``accuracy``).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -94,21 +93,11 @@ def check_gates_up_front(gates: Sequence[Gate], layers: Sequence[str], has_basel
 
 def flat_metrics(report: Mapping[str, Any]) -> dict[str, float]:
     """report.json's layers -> {"layer.metric": value}; InputError on a value that is no finite
-    number, since every comparison with NaN is false and a gate on it would pass (issue 29)."""
-    layers = report.get("layers", {})
-    if not isinstance(layers, Mapping) or not all(
-        isinstance(body, Mapping) and isinstance(body.get("metrics", {}), Mapping)
-        for body in layers.values()
-    ):
-        raise InputError("report.json: 'layers' must map each layer to its 'metrics' object")
-    flat = {}
-    for layer, body in layers.items():
-        for name, m in body.get("metrics", {}).items():
-            value = m.get("value") if isinstance(m, Mapping) else None
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise InputError(f"report.json: metric {layer}.{name} is {value!r}, not a finite number")
-            flat[f"{layer}.{name}"] = float(value)
-    return flat
+    number, since every comparison with NaN is false and a gate on it would pass (issue 29).
+    The layers are read by the report record's reader (reasoneval.report_record)."""
+    from reasoneval.report_record import RunReportRecord, layers_from_json
+
+    return RunReportRecord(layers_from_json(report)).flat_metrics()
 
 
 def resolve_metric(name: str, known: Mapping[str, float]) -> str:
@@ -158,19 +147,12 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], Path]:
 
 
 def read_report(report_path: Path) -> dict[str, Any]:
-    """A report.json's object; InputError (one line) for anything unreadable."""
-    import json
+    """A report.json's object, checked by the report record's reader (its schema version too);
+    InputError (one line) for anything unreadable."""
+    from reasoneval.report_record import read_report_json, report_from_json
 
-    try:
-        report = json.loads(Path(report_path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{report_path}: not valid JSON ({exc.msg})") from None
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # bytes, huge ints, nesting
-        raise InputError(f"{report_path}: not readable JSON ({type(exc).__name__})") from None
-    except OSError as exc:
-        raise InputError(f"{report_path}: cannot read ({exc.strerror})") from None
-    if not isinstance(report, dict):
-        raise InputError(f"{report_path}: expected a JSON object")
+    report = read_report_json(report_path)
+    report_from_json(report, str(report_path))
     return report
 
 

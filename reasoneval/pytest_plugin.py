@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 import pytest
 
+from reasoneval.report_record import REPORT_FILE
 from reasoneval.run_reports import (
-    REPORT_FILE,
     SAMPLES_FILE,
     GateInputError,
     MetricValue,

@@ -6,19 +6,28 @@ are untrusted text. The SVG helpers are public so layers can draw their own sect
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from reasoneval.charts import esc, svg_bar_chart, svg_histogram, svg_interval_chart
 from reasoneval.layers.base import LayerResult, Metric
+from reasoneval.report_record import (
+    SCHEMA_VERSION,
+    LayerRecord,
+    MetricRecord,
+    RunReportRecord,
+    as_written,
+    report_from_json,
+    write_report_json,
+)
 from reasonkit.artifacts import atomic_write_text
 
 __all__ = [  # the chart helpers too: layers have always imported them from here
     "SCHEMA_VERSION",
     "VOLATILE_KEYS",
     "examples_html",
+    "layer_record",
     "layers_json",
     "metric_json",
     "metrics_table",
@@ -29,30 +38,28 @@ __all__ = [  # the chart helpers too: layers have always imported them from here
     "write_report",
 ]
 
-SCHEMA_VERSION = 1
 # Keys that legitimately differ between two runs of the same evaluation (wall clock, what came
 # from the resume cache); everything else in report.json must match.
 VOLATILE_KEYS = ("timing", "generation")
 
 
+def metric_record(m: Metric) -> MetricRecord:
+    return MetricRecord(m.value, m.lo, m.hi, m.n, m.higher_is_better)
+
+
 def metric_json(m: Metric) -> dict[str, Any]:
-    return {
-        "value": m.value,
-        "lo": m.lo,
-        "hi": m.hi,
-        "n": m.n,
-        "higher_is_better": m.higher_is_better,
-    }
+    return metric_record(m).to_json()
+
+
+def layer_record(result: LayerResult) -> LayerRecord:
+    """A layer's result as the report records it: its metrics and its details."""
+    metrics = {k: metric_record(m) for k, m in result.metrics.items()}
+    return LayerRecord(result.name, metrics, as_written(dict(result.details)))
 
 
 def layers_json(results: Sequence[LayerResult]) -> dict[str, Any]:
-    return {
-        r.name: {
-            "metrics": {k: metric_json(v) for k, v in r.metrics.items()},
-            "details": dict(r.details),
-        }
-        for r in results
-    }
+    """report.json's ``layers`` for these results, as the report record writes them."""
+    return {r.name: layer_record(r).to_json() for r in results}
 
 
 def metrics_table(metrics: Mapping[str, Metric]) -> str:
@@ -184,10 +191,12 @@ def render_html(
 
 def write_report(
     out_dir: Path,
-    report: Mapping[str, Any],
+    report: RunReportRecord | Mapping[str, Any],
     results: Sequence[LayerResult],
     rows: Sequence[Mapping[str, Any]] = (),
     questions: Mapping[str, str] | None = None,
 ) -> None:
-    atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False))
-    atomic_write_text(out_dir / "report.html", render_html(report, results, rows, questions))
+    """report.json through its one writer (a mapping is read into the record first), and the HTML."""
+    record = report if isinstance(report, RunReportRecord) else report_from_json(report)
+    write_report_json(out_dir, record)
+    atomic_write_text(out_dir / "report.html", render_html(record.to_json(), results, rows, questions))

@@ -16,7 +16,7 @@ from reasoneval.datasets import DatasetSpec
 from reasoneval.gates import check_gates_up_front, parse_gate
 from reasoneval.layers import parse_layers
 from reasoneval.prompt_styles import CHOICES
-from reasoneval.run import execute
+from reasoneval.run import exit_code, run_evaluation
 from reasoneval.run_config import RunConfig
 from reasoneval.sharding import ParallelConfig
 from reasonkit.artifacts import check_out_dir
@@ -24,6 +24,7 @@ from reasonkit.errors import InputError, float_in, non_negative_float, positive_
 
 if TYPE_CHECKING:
     from reasoneval.layers.sensitivity import SensitivityConfig
+    from reasoneval.report_record import RunReportRecord
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -192,9 +193,15 @@ def _sensitivity_config(args: argparse.Namespace) -> SensitivityConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    return exit_code(run_from_args(args))
+
+
+def run_from_args(args: argparse.Namespace) -> RunReportRecord | None:
+    """The command's work, which the Python API (reasoneval.api.run) shares: the report record,
+    None in a launched process other than the main one."""
     from reasonkit.outlock import output_lock
 
     console.setup_logging(verbose=args.verbose)
     cfg = config_from_args(args)
     with output_lock(cfg.out):  # a second run on this --out exits 2 (reasonkit.outlock)
-        return execute(cfg)
+        return run_evaluation(cfg)

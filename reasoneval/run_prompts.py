@@ -10,6 +10,7 @@ from typing import Any
 from reasoneval.datasets import load_few_shot, load_problems
 from reasoneval.prompt_styles import PromptRenderer, check_style, choose_style
 from reasoneval.records import Problem
+from reasoneval.report_record import report_from_json
 from reasoneval.run_config import RunConfig
 from reasonkit.errors import InputError
 
@@ -27,7 +28,8 @@ def resolve_prompt_style(
     families = (sens.families if sens else FAMILIES) if "sensitivity" in cfg.layers else None
     n_shots = check_style(style, tokenizer, cfg.few_shot, families)
     if baseline is not None and not cfg.allow_style_mismatch:
-        theirs = baseline[0].get("prompt_style", {}).get("name")
+        recorded = report_from_json(baseline[0], str(baseline[1].parent)).prompt_style
+        theirs = None if recorded is None else recorded.name
         if theirs is not None and theirs != style:
             raise InputError(f"--baseline {baseline[1].parent} used prompt style {theirs}, this "
                              f"run {style}; accuracy under one prompt is not comparable with "

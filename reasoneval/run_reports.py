@@ -10,13 +10,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from reasoneval.report_record import REPORT_FILE
 from reasonkit.errors import InputError
 
 __all__ = ["GateInputError", "MetricValue", "RunGroup", "RunReport", "Runs", "group_of"]
 
-REPORT_FILE = "report.json"
 SAMPLES_FILE = "samples.jsonl"
 
 
@@ -73,7 +72,7 @@ class RunReport:
     """A run directory's report.json (and samples.jsonl when present)."""
 
     def __init__(self, path: Path) -> None:
-        from reasoneval.gates import flat_metrics, read_report
+        from reasoneval.report_record import read_report
         from reasonkit.manifest import check_manifest
 
         path = Path(path)
@@ -83,21 +82,17 @@ class RunReport:
             raise GateInputError(f"no reasoneval report at {report_path}")
         try:
             check_manifest(report_path)  # not half-written, not edited since its run finished
-            self.data: dict[str, Any] = read_report(report_path)
-            self.metrics = flat_metrics(self.data)  # every value a finite number
+            self.record = read_report(report_path)  # every metric a finite number
         except GateInputError:
             raise
         except InputError as exc:
             raise GateInputError(f"{report_path}: {exc}") from None
+        self.metrics = self.record.flat_metrics()
         samples = self.dir / SAMPLES_FILE
         self.samples_path: Path | None = samples if samples.is_file() else None
 
     def metric_names(self) -> list[str]:
-        return [
-            f"{layer}.{name}"
-            for layer, body in self.data.get("layers", {}).items()
-            for name in body.get("metrics", {})
-        ]
+        return list(self.metrics)
 
     def metric(self, name: str) -> MetricValue:
         from reasoneval.gates import resolve_metric
@@ -107,14 +102,11 @@ class RunReport:
         except InputError as exc:
             raise GateInputError(str(exc)) from None
         layer, metric = full.split(".", 1)
-        m = self.data["layers"][layer]["metrics"][metric]
+        m = self.record.metric(layer, metric)
+        assert m is not None  # resolve_metric found it among this record's metrics
         return MetricValue(
-            full,
-            self.metrics[full],
-            _finite_or_none(m.get("lo")),
-            _finite_or_none(m.get("hi")),
-            m.get("n"),
-            m.get("higher_is_better", True),
+            full, self.metrics[full], _finite_or_none(m.lo), _finite_or_none(m.hi), m.n,
+            m.higher_is_better,
         )
 
     def __repr__(self) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reasoneval.layers.failures import TYPES, failure_mix
+from reasoneval.report_record import read_report
 from reasonkit.artifacts import atomic_write_text, read_jsonl
 from scripts.recipe import PipelineConfig, eval_name, eval_splits
 
@@ -80,10 +81,10 @@ def error_mix(run_dir: Path) -> dict[str, float]:
 
 
 def model_row(run_dir: Path) -> dict[str, Any]:
-    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
-    metrics = {label: report["layers"].get(layer, {}).get("metrics", {}).get(name)
+    report = read_report(run_dir)
+    metrics = {label: None if (m := report.metric(layer, name)) is None else m.to_json()
                for label, layer, name in COLUMNS}  # fmt: skip
-    return {"n_problems": report["dataset"]["n_problems"], "metrics": metrics,
+    return {"n_problems": report.dataset.n_problems if report.dataset else None, "metrics": metrics,
             "format": format_shares(run_dir), "errors": error_mix(run_dir),
             "failures": failure_mix(run_dir)}  # fmt: skip
 

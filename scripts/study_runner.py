@@ -13,7 +13,6 @@ trainings finish sooner than one two-thread training twice.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import time
@@ -94,8 +93,9 @@ def run_chain(chain: Chain, cfg: PipelineConfig, base: Path, test_file: Path | N
 
 
 def accuracy(run_dir: Path) -> float:
-    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
-    return float(report["layers"]["accuracy"]["metrics"]["accuracy"]["value"])
+    from reasoneval.report_record import read_report
+
+    return read_report(run_dir).flat_metrics()["accuracy.accuracy"]
 
 
 def _worker_setup(threads: int) -> None:

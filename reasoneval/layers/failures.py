@@ -10,7 +10,6 @@ reasoning).
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -104,8 +103,10 @@ def failure_mix(eval_dir: str | Path) -> dict[str, float | None] | None:
     """The share of wrong answers of each failure type in a ``reasoneval run`` directory (read
     from its report.json), plus ``explained``; None when the run had no traces layer or no
     step-annotated gold. For a before/after table of training stages."""
-    report = json.loads((Path(eval_dir) / "report.json").read_text(encoding="utf-8"))
-    summary = report.get("layers", {}).get("traces", {}).get("details", {}).get("failures")
+    from reasoneval.report_record import read_report
+
+    traces = read_report(Path(eval_dir)).layer("traces")
+    summary = traces.details.get("failures") if traces is not None else None
     if not summary:
         return None
     mix: dict[str, float | None] = {t: v["share_of_wrong"] for t, v in summary["types"].items()}
