@@ -120,21 +120,14 @@ def compare(
     allow_style_mismatch: bool = False,
 ) -> GroupComparison:
     """`reasoneval compare`: one run a side, or a group of runs (one per training seed)."""
-    from reasoneval.compare import compare_groups, load_run_results, refuse_repeated_runs
-    from reasoneval.prompt_styles import check_same_style
+    from reasoneval.compare import compare_runs
 
-    if min_effect_points and test != "superiority":
-        raise InputError("--min-effect applies to --test superiority")
     sides = [[Path(p) for p in ([s] if isinstance(s, str | Path) else s)]
              for s in (baseline, candidate)]  # fmt: skip
-    for side, paths in zip(("--baseline", "--candidate"), sides, strict=True):
-        refuse_repeated_runs(side, paths)
-    check_same_style([*sides[0], *sides[1]], allowed=allow_style_mismatch,
-                     flag="allow_style_mismatch=True")  # fmt: skip
-    base, cand = ([load_run_results(p, id_field=id_field, variant=variant) for p in paths]
-                  for paths in sides)  # fmt: skip
-    return compare_groups(base, cand, test=test, margin_points=margin_points,
-                          min_effect_points=min_effect_points, seed=seed, n_boot=n_boot)  # fmt: skip
+    return compare_runs(sides[0], sides[1], test=test, margin_points=margin_points,
+                        min_effect_points=min_effect_points, variant=variant, seed=seed,
+                        n_boot=n_boot, id_field=id_field, allow_style_mismatch=allow_style_mismatch,
+                        style_flag="allow_style_mismatch=True")  # fmt: skip
 
 
 def gate(

@@ -16,7 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasoneval.multiseed import MAX_N_BOOT, MIN_N_BOOT, TESTS, GroupComparison, compare_groups
+from reasoneval.multiseed import (
+    MAX_N_BOOT,
+    MIN_N_BOOT,
+    TESTS,
+    GroupComparison,
+    Test,
+    compare_groups,
+)
 from reasoneval.records import ORIGINAL, in_variant
 from reasonkit.artifacts import read_jsonl
 from reasonkit.errors import InputError, finite_float, int_in, non_negative_float, seed_int
@@ -27,6 +34,7 @@ __all__ = [
     "GroupComparison",
     "compare_groups",
     "compare_results",
+    "compare_runs",
     "load_run_results",
 ]
 
@@ -202,28 +210,44 @@ def refuse_repeated_runs(side: str, paths: Sequence[Path]) -> None:
         seen[digest] = path
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.min_effect and args.test != "superiority":
+def compare_runs(
+    base_paths: Sequence[Path],
+    cand_paths: Sequence[Path],
+    *,
+    test: Test = "non-inferiority",
+    margin_points: float = DEFAULT_MARGIN_POINTS,
+    min_effect_points: float = 0.0,
+    variant: str = ORIGINAL,
+    seed: int = 0,
+    n_boot: int = DEFAULT_N_BOOT,
+    id_field: str = "id",
+    allow_style_mismatch: bool = False,
+    style_flag: str = "--allow-style-mismatch",
+) -> GroupComparison:
+    """`reasoneval compare`'s work, for the command and the Python API alike: the checks on both
+    groups of runs (no run twice, one prompt style), then the comparison over items x runs."""
+    if min_effect_points and test != "superiority":
         raise InputError("--min-effect applies to --test superiority")
-    base_paths, cand_paths = _sides(args)
     for side, paths in (("--baseline", base_paths), ("--candidate", cand_paths)):
         refuse_repeated_runs(side, paths)
     from reasoneval.prompt_styles import check_same_style
 
-    check_same_style([*base_paths, *cand_paths], allowed=args.allow_style_mismatch,
-                     flag="--allow-style-mismatch")  # fmt: skip
+    check_same_style([*base_paths, *cand_paths], allowed=allow_style_mismatch, flag=style_flag)
 
-    def load(paths: list[Path]) -> list[dict[str, list[bool]]]:
-        return [load_run_results(p, id_field=args.id_field, variant=args.variant) for p in paths]
+    def load(paths: Sequence[Path]) -> list[dict[str, list[bool]]]:
+        return [load_run_results(p, id_field=id_field, variant=variant) for p in paths]
 
-    result: GroupComparison = compare_groups(
-        load(base_paths),
-        load(cand_paths),
-        test=args.test,
-        margin_points=args.margin,
-        min_effect_points=args.min_effect,
-        seed=args.seed,
-        n_boot=args.n_boot,
-    )
+    return compare_groups(load(base_paths), load(cand_paths), test=test, margin_points=margin_points,
+                          min_effect_points=min_effect_points, seed=seed, n_boot=n_boot)  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.min_effect and args.test != "superiority":
+        raise InputError("--min-effect applies to --test superiority")  # before the paths are read
+    base_paths, cand_paths = _sides(args)
+    result = compare_runs(base_paths, cand_paths, test=args.test, margin_points=args.margin,
+                          min_effect_points=args.min_effect, variant=args.variant, seed=args.seed,
+                          n_boot=args.n_boot, id_field=args.id_field,
+                          allow_style_mismatch=args.allow_style_mismatch)  # fmt: skip
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.text())
     return 0 if result.passed else 1
