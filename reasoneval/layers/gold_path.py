@@ -81,6 +81,8 @@ class GoldPath:
     unstated: tuple[tuple[int, float], ...]  # (step, value key) where the question lacks the value
     implied: tuple[frozenset[int], ...]  # each step and every step it is computed from
     operand_keys: tuple[frozenset[float], ...]  # each step's operand keys
+    sorted_operands: tuple[tuple[float, ...], ...]  # each step's operand keys, sorted
+    positive_cuts: tuple[tuple[tuple[float, ...], ...], ...]  # each step's cuts with no negative
     sources: tuple[frozenset[float], ...]  # each step's operands, through earlier steps too
     ambiguous: tuple[bool, ...]  # an operand the gold computes that the question also states
     sink: tuple[bool, ...]  # no gold step uses the step's value as an operand
@@ -181,6 +183,9 @@ def _index_path(steps: tuple[GoldStep, ...], final: float, question: frozenset[f
         key(final),
         tuple((i, k) for i, k in enumerate(value_keys) if k not in question),
         tuple(implied), operand_keys,
+        tuple(tuple(sorted(key(o) for o in s.expression.operands)) for s in steps),
+        tuple(tuple(tuple(abs(t) for t in cut) for cut in s.cuts if all(t > 0 for t in cut))
+              for s in steps),
         tuple(_sources(i, steps, values) for i in range(len(steps))),
         tuple(any(k in values and k in question for k in ks) for ks in operand_keys),
         tuple(k not in used for k in value_keys),

@@ -9,7 +9,6 @@ has the order of the rules and docs/layers.md the taxonomy).
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from collections.abc import Sequence
 
 from reasoneval.layers.gold_path import UNIT_SCALES, FailureType, GoldPath, GoldStep
@@ -136,13 +135,13 @@ def classify(e: Equation, r: Reading) -> FailureType | None:
     same_kind = [(i, s) for i, s in open_steps if ex.kind != "mixed" and ex.kind == s.expression.kind]
     if len(ex.terms) >= 2 and any(_proper_sub(ex.terms, cut) for _, s in same_kind for cut in s.cuts):
         return "missing_step"
-    operands = sorted(key(o) for o in ex.operands)
+    operands = tuple(sorted(key(o) for o in ex.operands))
     for i, step in open_steps:
-        gold = sorted(key(o) for o in step.expression.operands)
-        if operands == gold and ex.ops != step.expression.ops and not r.path.ambiguous[i]:
+        if (operands == r.path.sorted_operands[i] and ex.ops != step.expression.ops
+                and not r.path.ambiguous[i]):
             return "wrong_operation"
-    known = _known_before(e, r)
-    substituted = [_substitution(ex.operands, ex.ops, i, r, known) for i, _ in open_steps]
+    known = _KnownBefore(e, r)
+    substituted = [_substitution(operands, ex.ops, i, r, known) for i, _ in open_steps]
     if "missing_step" in substituted:
         return "missing_step"
     # A term added to a step whose value no later gold step uses: on a step that feeds another,
@@ -154,42 +153,65 @@ def classify(e: Equation, r: Reading) -> FailureType | None:
     # on hand-labelled responses, benchmarks/labels/README.md); it stays "unexplained".
     if "foreign_quantity" in substituted:
         return "foreign_quantity"
-    if any(_foreign(o, known) and o > 10 for o in ex.operands):
+    if any(o > 10 and _foreign(o, known) for o in ex.operands):
         return "foreign_quantity"
     return None
 
 
-def _foreign(value: float, known: set[float]) -> bool:
-    """A number from nowhere, as an assumption is written: a whole number above 2 (not "a"/"an"
-    read as 1 or 2, nor a decimal, which is more likely computed in the reader's blind spot)."""
-    return key(value) not in known and key(value) not in UNIT_CONSTANTS and value > 2 \
-        and value.is_integer()
-
-
-def _known_before(e: Equation, r: Reading) -> set[float]:
+class _KnownBefore:
     """Numbers with a source before ``e``: the question's (a percent also as a fraction), the
     gold solution's (its values, and operands it knows without the question: 50 states, 7 days),
-    and the reasoning's so far."""
-    known = set(r.path.known)  # the question's, a percent as a fraction, the gold's
-    known.update(v for p, v in r.numbers if p < e.start)
-    # "= 250 + 200 = 450": a first operand right after "=" is the result of a computation the
-    # reader could not parse, not a number from nowhere.
-    if r.text[max(0, e.start - 4) : e.start].rstrip(" $").endswith("="):
-        known.add(key(e.expression.operands[0]))
-    return known
+    and the reasoning's so far. Read only when a rule asks whether a number came from nowhere."""
+
+    def __init__(self, e: Equation, r: Reading) -> None:
+        self.e, self.r = e, r
+
+    @functools.cached_property
+    def numbers(self) -> set[float]:
+        e, r = self.e, self.r
+        known = set(r.path.known)  # the question's, a percent as a fraction, the gold's
+        known.update(v for p, v in r.numbers if p < e.start)
+        # "= 250 + 200 = 450": a first operand right after "=" is the result of a computation
+        # the reader could not parse, not a number from nowhere.
+        if r.text[max(0, e.start - 4) : e.start].rstrip(" $").endswith("="):
+            known.add(key(e.expression.operands[0]))
+        return known
+
+
+def _foreign(value: float, known: _KnownBefore) -> bool:
+    """A number from nowhere, as an assumption is written: a whole number above 2 (not "a"/"an"
+    read as 1 or 2, nor a decimal, which is more likely computed in the reader's blind spot)."""
+    return value > 2 and value.is_integer() and key(value) not in UNIT_CONSTANTS \
+        and key(value) not in known.numbers
 
 
 def _proper_sub(small: tuple[float, ...], big: tuple[float, ...]) -> bool:
-    """``small`` is a sub-multiset of ``big`` with fewer elements."""
+    """``small`` is a sub-multiset of ``big`` with fewer elements (both sorted)."""
     if len(small) >= len(big):
         return False
-    have = Counter(big)
-    have.subtract(small)
-    return min(have.values()) >= 0
+    extra, _ = _difference(small, big)
+    return not extra
 
 
-def _substitution(operands: Sequence[float], ops: str, index: int, r: Reading,
-                  known: set[float]) -> FailureType | None:
+def _difference(a: Sequence[float], b: Sequence[float]) -> tuple[list[float], list[float]]:
+    """(a - b, b - a) as multisets, for sorted a and b: one merge, no Counter."""
+    only_a: list[float] = []
+    only_b: list[float] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i, j = i + 1, j + 1
+        elif a[i] < b[j]:
+            only_a.append(a[i])
+            i += 1
+        else:
+            only_b.append(b[j])
+            j += 1
+    return only_a + list(a[i:]), only_b + list(b[j:])
+
+
+def _substitution(operands: tuple[float, ...], ops: str, index: int, r: Reading,
+                  known: _KnownBefore) -> FailureType | None:
     """How the equation differs from an open gold step (as written, or regrouped: "75 + 100 +
     50" against 100 + 75 = 175, 175 + 125) by its operands alone:
 
@@ -199,15 +221,14 @@ def _substitution(operands: Sequence[float], ops: str, index: int, r: Reading,
       question or the reasoning is not typed; see _classify).
     """
     step = r.path.steps[index]
-    mine = Counter(key(o) for o in operands)
     kind = step.expression.kind
-    candidates = [tuple(key(o) for o in step.expression.operands)] if ops == step.expression.ops else []
+    candidates = [r.path.sorted_operands[index]] if ops == step.expression.ops else []
     if (kind == "mul" and ops == "*") or (kind == "add" and ops == "+"):
-        candidates += [tuple(abs(t) for t in cut) for cut in step.cuts if all(t > 0 for t in cut)]
+        candidates += r.path.positive_cuts[index]
     for gold in candidates:
         if len(gold) != len(operands) or len(operands) < 2:
             continue
-        extra, missing = list((mine - Counter(gold)).elements()), list((Counter(gold) - mine).elements())
+        extra, missing = _difference(operands, sorted(gold))
         if not extra:
             continue
         skipped = [r.path.keys.get(m) for m in missing]

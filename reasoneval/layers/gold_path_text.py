@@ -70,9 +70,16 @@ def key(value: float) -> float:
 class Expression(NamedTuple):
     operands: tuple[float, ...]
     ops: str  # its operators, sorted: "*", "+-"
-    python: str  # plain arithmetic, for reasonkit.arith.evaluate
+    layout: tuple[float | str, ...]  # operands and operators (brackets too) as written
     kind: Kind  # "add": only + and -, no brackets; "mul": only *, no brackets
     terms: tuple[float, ...]  # sorted keys: signed addends ("add"), factors ("mul"), else operands
+
+    @property
+    def python(self) -> str:
+        """Plain arithmetic, for reasonkit.arith.evaluate (written only when a rule asks)."""
+        depth = self.layout.count("(") - self.layout.count(")")
+        body = " ".join(x if isinstance(x, str) else repr(x) for x in self.layout)
+        return "(" * max(-depth, 0) + body + ")" * max(depth, 0)
 
 
 class Equation(NamedTuple):
@@ -134,34 +141,33 @@ def number_start(text: str, index: int) -> int:
 def read_expression(text: str) -> Expression | None:
     """An arithmetic left side ("6 tomatoes/day x 7 days", "3*3*60"); None without an operator."""
     operands: list[float] = []
-    parts: list[str] = []
-    signs: list[float] = []
+    signed: list[float] = []
+    layout: list[float | str] = []
     ops: set[str] = set()
     sign = 1.0
+    brackets = False
     for num, pct, op in _TOKEN.findall(text):  # "x" and "times" read as "*"
         if num:
             value = float(num.replace(",", ""))
             value = value / 100 if pct else value
             operands.append(value)
-            signs.append(sign)
-            parts.append(repr(value))
+            signed.append(sign * value)
+            layout.append(value)
             sign = 1.0
         else:
             op = op or "*"
-            parts.append(op)
-            if op in "+-*/":
+            layout.append(op)
+            if op == "(" or op == ")":
+                brackets = True
+            else:
                 ops.add(op)
             sign = -1.0 if op == "-" else 1.0
     if not ops or len(operands) < 2:
         return None
-    depth = parts.count("(") - parts.count(")")
-    python = "(" * max(-depth, 0) + " ".join(parts) + ")" * max(depth, 0)
-    brackets = "(" in parts or ")" in parts
     kind: Kind = ("add" if ops <= {"+", "-"} and not brackets
                   else "mul" if ops == {"*"} and not brackets else "mixed")
-    terms = ([s * o for s, o in zip(signs, operands, strict=True)] if kind == "add" else operands)
-    return Expression(tuple(operands), "".join(sorted(ops)), python, kind,
-                      tuple(sorted(key(v) for v in terms)))
+    return Expression(tuple(operands), "".join(sorted(ops)), tuple(layout), kind,
+                      tuple(sorted([round(v, 2) for v in (signed if kind == "add" else operands)])))
 
 
 def equations(text: str, limit: int) -> list[Equation]:
