@@ -9,7 +9,7 @@ from __future__ import annotations
 from reasoneval.layers.gold_path import GoldPath, PathTrace, to_float
 from reasoneval.layers.gold_path_reading import Reading
 from reasoneval.layers.gold_path_rules import diagnose
-from reasoneval.layers.gold_path_text import canonical_text, key, number_keys
+from reasoneval.layers.gold_path_text import canonical_text, number_keys
 
 
 def follow_gold_path(
@@ -18,7 +18,7 @@ def follow_gold_path(
     text = canonical_text(response)
     keys = number_keys(text)
     answer = to_float(extracted) if extracted else None
-    answer_key = None if answer is None else key(answer)
+    answer_key = None if answer is None else round(answer, 2)  # key(), inlined
     # The reasoning ends where the answer is written last: the final value written only in the
     # answer line is not a step the reasoning reached.
     cut = len(keys)
@@ -30,9 +30,11 @@ def follow_gold_path(
     reached = {i for i, k in path.unstated if k in written}
     # Steps reached, or feeding a reached step: a response may fold "3*3=9, 9*60" into one.
     done: set[int] = set().union(*[path.implied[i] for i in reached])
-    divergent = next((i for i in range(len(path.steps)) if i not in done), None)
+    divergent = None
+    if len(done) < len(path.steps):
+        divergent = next(i for i in range(len(path.steps)) if i not in done)
     reading = Reading(path, text, keys, cut, written, reached, done, answer_key, finish_reason)
     failure, evidence = diagnose(reading)
-    return PathTrace(failure, len(path.steps), tuple(i + 1 for i in sorted(reached)),
+    return PathTrace(failure, len(path.steps), tuple([i + 1 for i in sorted(reached)]),
                      None if divergent is None else divergent + 1,
                      evidence if len(evidence) <= 120 else evidence[:120] + "…")

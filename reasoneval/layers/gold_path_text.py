@@ -25,6 +25,8 @@ _REPLACE = (
     ("\\text{", " "), ("\\mathrm{", " "), ("\\textbf{", " "), ("\\mbox{", " "), ("{", " "),
     ("}", " "),
 )
+_SECONDS = frozenset(old[1] for old, _ in _REPLACE if old[0] == "\\")
+_UNESCAPED = tuple((old, new) for old, new in _REPLACE if old[0] != "\\")
 _AFTER_BACKSLASH = re.compile(r"\\(?=(.))", re.DOTALL)  # the character after each backslash
 _ANNOTATION = re.compile(r"<<[^<>]{0,200}>>")  # GSM8K calculator annotations restate the step
 _FRAC = re.compile(r"\\[dt]?frac\{([^{}]{1,40})\}\{([^{}]{1,40})\}")
@@ -100,8 +102,10 @@ def canonical_text(text: str) -> str:
         # "\\boxed{3}" holds none of the backslashed forms: look for one only after a backslash
         # followed by its second character. A rewrite adds the first character of what it writes,
         # and one that writes nothing joins its neighbours, so the set is read again.
+        # With none of their second characters after a backslash ("\\boxed{3}"), only the forms
+        # without one can match: the others' second characters are never written by those.
         after = set(_AFTER_BACKSLASH.findall(text))
-        for old, new in _REPLACE:
+        for old, new in _REPLACE if after & _SECONDS else _UNESCAPED:
             if (old[0] != "\\" or old[1] in after) and old in text:
                 text = text.replace(old, new)
                 if new:
@@ -173,21 +177,25 @@ def read_expression(text: str) -> Expression | None:
 def equations(text: str, limit: int) -> list[Equation]:
     """The first ``limit`` readable ``a op b = c`` equations of the text, in order.
 
-    Only lines holding "=" are scanned (an equation never spans lines), found by one pass over
-    the lines, so text without arithmetic costs a split, not a regex scan.
+    Only lines holding "=" are scanned (an equation never spans lines), each found from an "="
+    in it, so text without arithmetic costs a search, not a regex scan. A line is scanned in
+    place (``endpos`` ends it for the look-aheads; the look-behinds see the newline before it,
+    which no pattern's look-behind refuses, as at the start of a string).
     """
     out: list[Equation] = []
-    offset = 0
-    for line in text.split("\n"):
-        if "=" in line:
-            for m in _EQUATION.finditer(line):
-                lhs = line[m.start() : m.start("res")]
-                expression = read_expression(lhs[: lhs.rfind("=")])
-                if expression is None:
-                    continue
-                out.append(Equation(m.group(), offset + m.start("res"), offset + m.start(),
-                                    expression, float(m.group("res").replace(",", ""))))
-                if len(out) >= limit:
-                    return out
-        offset += len(line) + 1
+    equals = text.find("=")
+    while equals >= 0:
+        start = text.rfind("\n", 0, equals) + 1
+        end = text.find("\n", equals)
+        end = len(text) if end < 0 else end
+        for m in _EQUATION.finditer(text, start, end):
+            lhs = text[m.start() : m.start("res")]
+            expression = read_expression(lhs[: lhs.rfind("=")])
+            if expression is None:
+                continue
+            out.append(Equation(m.group(), m.start("res"), m.start(), expression,
+                                float(m.group("res").replace(",", ""))))
+            if len(out) >= limit:
+                return out
+        equals = text.find("=", end)
     return out
