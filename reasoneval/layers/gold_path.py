@@ -76,6 +76,7 @@ class GoldPath:
     keys: dict[float, int]  # value key -> the first gold step that computes it
     # Precomputed once per problem (_index_path), read for every response.
     value_keys: tuple[float, ...]  # each step's value key
+    by_value: dict[float, tuple[int, ...]]  # value key -> the steps that compute it
     conversions: frozenset[tuple[float, float]]  # (key(v * s), key(s)) per gold value and scale
     final_key: float
     unstated: tuple[tuple[int, float], ...]  # (step, value key) where the question lacks the value
@@ -179,6 +180,7 @@ def _index_path(steps: tuple[GoldStep, ...], final: float, question: frozenset[f
         implied.append(frozenset({i}).union(*(implied[j] for j in s.depends)))
     return GoldPath(
         steps, final, question, values, value_keys,
+        {k: tuple(i for i, v in enumerate(value_keys) if v == k) for k in value_keys},
         frozenset((key(v * scale), key(scale)) for v in values for scale in UNIT_SCALES),
         key(final),
         tuple((i, k) for i, k in enumerate(value_keys) if k not in question),

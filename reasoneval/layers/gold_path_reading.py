@@ -58,7 +58,7 @@ class Reading:
     def eqs(self) -> list[Equation]:
         """The reasoning's equations, in order, up to the one that writes the answer last."""
         end = number_start(self.text, self.cut) if self.cut < len(self.keys) else len(self.text)
-        return [e for e in equations(self.text, MAX_EQUATIONS) if e.position <= end]
+        return equations(self.text, MAX_EQUATIONS, end)
 
     @functools.cached_property
     def producers(self) -> dict[float, Equation]:
@@ -103,8 +103,8 @@ def _off_path(e: Equation, path: GoldPath) -> bool:
     160 = 240), or a number of the question computed ("100 - 50 = 50"), is a departure."""
     result = key(e.result)
     mine = {key(o) for o in e.expression.operands} - {1.0}
-    if any(k == result and (e.expression.terms in s.cuts or mine <= operands) for k, s, operands
-           in zip(path.value_keys, path.steps, path.operand_keys, strict=True)):
+    if any(e.expression.terms in path.steps[i].cuts or mine <= path.operand_keys[i]
+           for i in path.by_value.get(result, ())):
         return False
     return not any((result, scale) in path.conversions and (scale in mine or inverse in mine)
                    for scale, inverse in _SCALE_KEYS)

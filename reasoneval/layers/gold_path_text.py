@@ -174,8 +174,9 @@ def read_expression(text: str) -> Expression | None:
                       tuple(sorted([round(v, 2) for v in (signed if kind == "add" else operands)])))
 
 
-def equations(text: str, limit: int) -> list[Equation]:
-    """The first ``limit`` readable ``a op b = c`` equations of the text, in order.
+def equations(text: str, limit: int, until: int | None = None) -> list[Equation]:
+    """The first ``limit`` readable ``a op b = c`` equations of the text, in order, claiming
+    their result at or before offset ``until`` when given.
 
     Only lines holding "=" are scanned (an equation never spans lines), each found from an "="
     in it, so text without arithmetic costs a search, not a regex scan. A line is scanned in
@@ -186,6 +187,8 @@ def equations(text: str, limit: int) -> list[Equation]:
     equals = text.find("=")
     while equals >= 0:
         start = text.rfind("\n", 0, equals) + 1
+        if until is not None and start > until:
+            return out
         end = text.find("\n", equals)
         end = len(text) if end < 0 else end
         for m in _EQUATION.finditer(text, start, end):
@@ -193,6 +196,8 @@ def equations(text: str, limit: int) -> list[Equation]:
             expression = read_expression(lhs[: lhs.rfind("=")])
             if expression is None:
                 continue
+            if until is not None and m.start("res") > until:  # the later ones claim later
+                return out
             out.append(Equation(m.group(), m.start("res"), m.start(), expression,
                                 float(m.group("res").replace(",", ""))))
             if len(out) >= limit:
