@@ -9,14 +9,15 @@ from __future__ import annotations
 from reasoneval.layers.gold_path import GoldPath, PathTrace, to_float
 from reasoneval.layers.gold_path_reading import Reading
 from reasoneval.layers.gold_path_rules import diagnose
-from reasoneval.layers.gold_path_text import canonical_text, number_keys
+from reasoneval.layers.gold_path_text import canonical_text, keys_of, number_strings
 
 
 def follow_gold_path(
     response: str, extracted: str | None, finish_reason: str, path: GoldPath
 ) -> PathTrace:
     text = canonical_text(response)
-    keys = number_keys(text)
+    found = number_strings(text)
+    keys = keys_of(found)
     answer = to_float(extracted) if extracted else None
     answer_key = None if answer is None else round(answer, 2)  # key(), inlined
     # The reasoning ends where the answer is written last: the final value written only in the
@@ -33,7 +34,7 @@ def follow_gold_path(
     divergent = None
     if len(done) < len(path.steps):
         divergent = next(i for i in range(len(path.steps)) if i not in done)
-    reading = Reading(path, text, keys, cut, written, reached, done, answer_key, finish_reason)
+    reading = Reading(path, text, found, keys, cut, written, reached, done, answer_key, finish_reason)
     failure, evidence = diagnose(reading)
     return PathTrace(failure, len(path.steps), tuple([i + 1 for i in sorted(reached)]),
                      None if divergent is None else divergent + 1,

@@ -16,7 +16,7 @@ from reasoneval.layers.gold_path_text import (
     Equation,
     equations,
     key,
-    number_start,
+    last_number_start,
     number_starts,
 )
 from reasoneval.layers.gold_path_value import value_of
@@ -38,10 +38,11 @@ class Reading:
     """One response read against one gold path: what the rules look at. The equations and the
     numbers' positions are read only when a rule asks (most right answers never do)."""
 
-    def __init__(self, path: GoldPath, text: str, keys: list[float], cut: int,
+    def __init__(self, path: GoldPath, text: str, found: list[str], keys: list[float], cut: int,
                  written: set[float], reached: set[int], done: set[int], answer: float | None,
                  finish_reason: str) -> None:
-        self.path, self.text, self.keys, self.cut, self.written = path, text, keys, cut, written
+        self.path, self.text, self.found, self.keys = path, text, found, keys
+        self.cut, self.written = cut, written
         self.reached, self.done, self.answer = reached, done, answer  # answer: its key
         self.finish_reason = finish_reason
 
@@ -57,7 +58,9 @@ class Reading:
     @functools.cached_property
     def eqs(self) -> list[Equation]:
         """The reasoning's equations, in order, up to the one that writes the answer last."""
-        end = number_start(self.text, self.cut) if self.cut < len(self.keys) else len(self.text)
+        # The answer's last mention: no later number has its key, so none is written the same.
+        end = (last_number_start(self.text, self.found[self.cut]) if self.cut < len(self.keys)
+               else len(self.text))
         return equations(self.text, MAX_EQUATIONS, end)
 
     @functools.cached_property
@@ -112,7 +115,7 @@ def _off_path(e: Equation, path: GoldPath) -> bool:
 
 def true_value(e: Equation) -> float | None:
     try:
-        return value_of(e.expression.python)
+        return value_of(e.expression)
     except (UnsafeExpression, ZeroDivisionError, ValueError, OverflowError):
         return None
 

@@ -10,12 +10,12 @@ repetition is nested inside another unbounded one, so each scan is linear in the
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Literal, NamedTuple
 
-__all__ = ["Equation", "Expression", "canonical_text", "equations", "key", "number_keys",
-           "number_positions", "number_start", "number_starts", "read_expression"]
+__all__ = ["Equation", "Expression", "canonical_text", "equations", "key", "keys_of",
+           "last_number_start", "number_keys", "number_positions", "number_starts",
+           "number_strings", "read_expression"]
 
 # LaTeX and Unicode forms rewritten to plain arithmetic, applied in this order.
 _REPLACE = (
@@ -116,9 +116,18 @@ def canonical_text(text: str) -> str:
 
 
 def number_keys(text: str) -> list[float]:
-    """The key of every number written, in order (C-level scans; in Python only when a number
-    has a thousands comma or more than 2 decimals, once per distinct string)."""
-    found = _NUMBER.findall(text)
+    """The key of every number written, in order."""
+    return keys_of(number_strings(text))
+
+
+def number_strings(text: str) -> list[str]:
+    """Every number written, as written, in order (one C-level scan)."""
+    return _NUMBER.findall(text)
+
+
+def keys_of(found: list[str]) -> list[float]:
+    """The key of each number string (C-level, except where a number has a thousands comma or
+    more than 2 decimals: then in Python, once per distinct string)."""
     if not _ROUNDED.search(" ".join(found)):
         # Without a comma, float() reads it; with at most 2 decimals, key() leaves it as it is.
         return list(map(float, found))
@@ -136,10 +145,17 @@ def number_starts(text: str) -> list[int]:
     return [m.start() for m in _NUMBER.finditer(text)]
 
 
-def number_start(text: str, index: int) -> int:
-    """The offset of the number number_keys reads at ``index`` (the matches before it are
-    skipped in C)."""
-    return next(itertools.islice(_NUMBER.finditer(text), index, None)).start()
+def last_number_start(text: str, number: str) -> int:
+    """The offset of the last number written as ``number`` (one of number_strings), found from
+    the end: the number regex matches at an offset only where its scan would start a number
+    (its look-behind refuses the inside of one), so the last such match is that number."""
+    at = text.rfind(number)
+    while at >= 0:
+        m = _NUMBER.match(text, at)
+        if m is not None and m.group() == number:
+            return at
+        at = text.rfind(number, 0, at + len(number) - 1)
+    raise ValueError(f"{number!r} is not a number of the text")
 
 
 def read_expression(text: str) -> Expression | None:

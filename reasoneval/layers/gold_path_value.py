@@ -1,11 +1,12 @@
 """The value of an equation's left side, without reasonkit.arith's parse where none is needed.
 
-read_expression writes a left side as ``" ".join`` of float reprs and operators. Most are a flat
-run (``3.0 + 4.0 * 2.5``): that is evaluated here exactly, on integer numerator/denominator
-pairs in lowest terms (what a Fraction holds), with Python's precedence and reasonkit.arith's
-limits on every literal and intermediate; reasonkit.arith.evaluate parses and walks a syntax
-tree of Fractions, 10-20x the time. Anything else (brackets, a signed operand, an exponent)
-still goes through evaluate, so the value, or its refusal, is the same.
+read_expression keeps a left side as its numbers, operators and brackets. Where they form plain
+arithmetic (numbers written without an exponent; + - * / and brackets, no signs) it is read here
+by precedence into postfix order and evaluated exactly, on integer numerator/denominator pairs
+in lowest terms (what a Fraction holds), with reasonkit.arith's limits on every literal and
+intermediate, in the order its syntax-tree walk visits them; that walk parses the text with
+Python's compiler and computes on Fractions, 10-20x the time. Anything else goes through
+evaluate, so the value, or the error, is the same.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from math import gcd
 
+from reasoneval.layers.gold_path_text import Expression
 from reasonkit.arith import ArithLimits, UnsafeExpression, evaluate
 
 __all__ = ["value_of"]
@@ -21,8 +23,12 @@ _LIMITS = ArithLimits()
 _BITS = _LIMITS.max_bits
 _MAGNITUDE = _LIMITS.max_magnitude.numerator  # an integer, 10**30
 _PLAIN = re.compile(r"\d{1,30}\.\d{1,30}")  # a float's repr without an exponent
-_OPS = frozenset("+-*/")
 Rational = tuple[int, int]  # numerator, denominator > 0, in lowest terms
+Token = float | str
+
+
+class _Unread(Exception):
+    """Not plain arithmetic as this reader takes it: reasonkit.arith decides."""
 
 
 def _bounded(n: int, d: int) -> Rational:
@@ -46,27 +52,58 @@ def _apply(op: str, a: Rational, b: Rational) -> Rational:
     return _bounded(na * db + nb * da if op == "+" else na * db - nb * da, da * db)
 
 
-def value_of(python: str) -> float:
-    """``float(evaluate(python))``; raises what it raises (UnsafeExpression, ZeroDivisionError)."""
-    parts = python.split(" ")
-    numbers, ops = parts[0::2], parts[1::2]
-    if (len(python) > _LIMITS.max_chars or not len(parts) % 2 or not _OPS.issuperset(ops)
-            or not all(_PLAIN.fullmatch(n) for n in numbers)):
+def _postfix(tokens: list[Token]) -> list[Token]:
+    """The tokens in postfix order, by Python's grammar for + - * / and brackets."""
+    out: list[Token] = []
+
+    def factor(i: int) -> int:
+        token = tokens[i] if i < len(tokens) else None
+        if token == "(":
+            i = expression(i + 1)
+            if i >= len(tokens) or tokens[i] != ")":
+                raise _Unread
+            return i + 1
+        if not isinstance(token, float) or not _PLAIN.fullmatch(repr(token)):
+            raise _Unread
+        out.append(token)
+        return i + 1
+
+    def chain(i: int, operand: object, ops: tuple[str, str]) -> int:
+        i = operand(i)  # type: ignore[operator]
+        while i < len(tokens) and tokens[i] in ops:
+            op = tokens[i]
+            i = operand(i + 1)  # type: ignore[operator]
+            out.append(op)
+        return i
+
+    def term(i: int) -> int:
+        return chain(i, factor, ("*", "/"))
+
+    def expression(i: int) -> int:
+        return chain(i, term, ("+", "-"))
+
+    if expression(0) != len(tokens):
+        raise _Unread
+    return out
+
+
+def value_of(expression: Expression) -> float:
+    """``float(evaluate(expression.python))``; raises what that raises."""
+    python = expression.python
+    if len(python) > _LIMITS.max_chars:
         return float(evaluate(python, _LIMITS))
-    values = []
-    for text in numbers:
-        whole, _, fraction = text.partition(".")
-        values.append(_bounded(int(whole + fraction), 10 ** len(fraction)))
-    # Python's precedence: a sum of left-to-right products, each product and partial sum bounded
-    # as the syntax-tree walk bounds each node.
-    total: Rational | None = None
-    adding = True
-    term = values[0]
-    for op, value in zip(ops, values[1:], strict=True):
-        if op in "*/":
-            term = _apply(op, term, value)
+    depth = expression.layout.count("(") - expression.layout.count(")")
+    try:
+        postfix = _postfix(["("] * -depth + list(expression.layout) + [")"] * depth)
+    except (_Unread, RecursionError):
+        return float(evaluate(python, _LIMITS))
+    stack: list[Rational] = []
+    for token in postfix:
+        if isinstance(token, float):
+            whole, _, fraction = repr(token).partition(".")
+            stack.append(_bounded(int(whole + fraction), 10 ** len(fraction)))
         else:
-            total = term if total is None else _apply("+" if adding else "-", total, term)
-            adding, term = op == "+", value
-    n, d = term if total is None else _apply("+" if adding else "-", total, term)
+            right = stack.pop()
+            stack.append(_apply(token, stack.pop(), right))
+    n, d = stack[0]
     return n / d
