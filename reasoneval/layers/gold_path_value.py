@@ -52,39 +52,30 @@ def _apply(op: str, a: Rational, b: Rational) -> Rational:
     return _bounded(na * db + nb * da if op == "+" else na * db - nb * da, da * db)
 
 
-def _postfix(tokens: list[Token]) -> list[Token]:
-    """The tokens in postfix order, by Python's grammar for + - * / and brackets."""
-    out: list[Token] = []
+_LEVELS = (("+", "-"), ("*", "/"))  # operators by precedence, loosest first
 
-    def factor(i: int) -> int:
-        token = tokens[i] if i < len(tokens) else None
-        if token == "(":
-            i = expression(i + 1)
-            if i >= len(tokens) or tokens[i] != ")":
-                raise _Unread
-            return i + 1
-        if not isinstance(token, float) or not _PLAIN.fullmatch(repr(token)):
-            raise _Unread
-        out.append(token)
-        return i + 1
 
-    def chain(i: int, operand: object, ops: tuple[str, str]) -> int:
-        i = operand(i)  # type: ignore[operator]
-        while i < len(tokens) and tokens[i] in ops:
+def _postfix(tokens: list[Token], i: int, level: int, out: list[Token]) -> int:
+    """Read operands joined by the operators of ``level`` (and tighter) from ``tokens[i]`` on,
+    left to right as Python's grammar groups them, appending them to ``out`` in postfix order;
+    the index after them."""
+    if level < len(_LEVELS):
+        i = _postfix(tokens, i, level + 1, out)
+        while i < len(tokens) and tokens[i] in _LEVELS[level]:
             op = tokens[i]
-            i = operand(i + 1)  # type: ignore[operator]
+            i = _postfix(tokens, i + 1, level + 1, out)
             out.append(op)
         return i
-
-    def term(i: int) -> int:
-        return chain(i, factor, ("*", "/"))
-
-    def expression(i: int) -> int:
-        return chain(i, term, ("+", "-"))
-
-    if expression(0) != len(tokens):
+    token = tokens[i] if i < len(tokens) else None
+    if token == "(":
+        i = _postfix(tokens, i + 1, 0, out)
+        if i >= len(tokens) or tokens[i] != ")":
+            raise _Unread
+        return i + 1
+    if not isinstance(token, float) or not _PLAIN.fullmatch(repr(token)):
         raise _Unread
-    return out
+    out.append(token)
+    return i + 1
 
 
 def value_of(expression: Expression) -> float:
@@ -93,8 +84,11 @@ def value_of(expression: Expression) -> float:
     if len(python) > _LIMITS.max_chars:
         return float(evaluate(python, _LIMITS))
     depth = expression.layout.count("(") - expression.layout.count(")")
+    tokens = ["("] * -depth + list(expression.layout) + [")"] * depth
+    postfix: list[Token] = []
     try:
-        postfix = _postfix(["("] * -depth + list(expression.layout) + [")"] * depth)
+        if _postfix(tokens, 0, 0, postfix) != len(tokens):
+            raise _Unread
     except (_Unread, RecursionError):
         return float(evaluate(python, _LIMITS))
     stack: list[Rational] = []
