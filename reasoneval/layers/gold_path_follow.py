@@ -9,42 +9,33 @@ from __future__ import annotations
 from reasoneval.layers.gold_path import GoldPath, PathTrace, to_float
 from reasoneval.layers.gold_path_reading import Reading
 from reasoneval.layers.gold_path_rules import diagnose
-from reasoneval.layers.gold_path_text import canonical_text, key, number_keys
-
-
-def _implied(path: GoldPath, reached: set[int]) -> set[int]:
-    """Steps reached, or feeding a reached step: a response may fold "3*3=9, 9*60" into one."""
-    out = set(reached)
-    for i in sorted(reached, reverse=True):
-        stack = list(path.steps[i].depends)
-        while stack:
-            j = stack.pop()
-            if j not in out:
-                out.add(j)
-                stack.extend(path.steps[j].depends)
-    return out
+from reasoneval.layers.gold_path_text import canonical_text, keys_of, number_strings
 
 
 def follow_gold_path(
     response: str, extracted: str | None, finish_reason: str, path: GoldPath
 ) -> PathTrace:
     text = canonical_text(response)
-    keys = number_keys(text)
+    found = number_strings(text)
+    keys = keys_of(found)
     answer = to_float(extracted) if extracted else None
-    answer_key = None if answer is None else key(answer)
+    answer_key = None if answer is None else round(answer, 2)  # key(), inlined
     # The reasoning ends where the answer is written last: the final value written only in the
     # answer line is not a step the reasoning reached.
     cut = len(keys)
-    if answer_key is not None:
-        cut = next((i for i in range(len(keys) - 1, -1, -1) if keys[i] == answer_key), cut)
+    if answer_key is not None and answer_key in keys:
+        cut -= 1 + keys[::-1].index(answer_key)
     written = set(keys[:cut])
     # A gold value the question states ("12" candles when one son is 12) is no evidence of the
     # step that computes it.
-    reached = {i for i, k in enumerate(path.value_keys) if k in written and k not in path.question}
-    done = _implied(path, reached)
-    divergent = next((i for i in range(len(path.steps)) if i not in done), None)
-    reading = Reading(path, text, cut, written, reached, done, answer_key, finish_reason)
+    reached = {i for i, k in path.unstated if k in written}
+    # Steps reached, or feeding a reached step: a response may fold "3*3=9, 9*60" into one.
+    done: set[int] = set().union(*[path.implied[i] for i in reached])
+    divergent = None
+    if len(done) < len(path.steps):
+        divergent = next(i for i in range(len(path.steps)) if i not in done)
+    reading = Reading(path, text, found, keys, cut, written, reached, done, answer_key, finish_reason)
     failure, evidence = diagnose(reading)
-    return PathTrace(failure, len(path.steps), tuple(i + 1 for i in sorted(reached)),
+    return PathTrace(failure, len(path.steps), tuple([i + 1 for i in sorted(reached)]),
                      None if divergent is None else divergent + 1,
                      evidence if len(evidence) <= 120 else evidence[:120] + "…")

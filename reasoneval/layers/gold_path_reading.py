@@ -9,12 +9,18 @@ has the order of the rules and docs/layers.md the taxonomy).
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from collections.abc import Sequence
 
 from reasoneval.layers.gold_path import UNIT_SCALES, FailureType, GoldPath, GoldStep
-from reasoneval.layers.gold_path_text import Equation, equations, key, number_positions
-from reasonkit.arith import UnsafeExpression, evaluate
+from reasoneval.layers.gold_path_text import (
+    Equation,
+    equations,
+    key,
+    last_number_start,
+    number_starts,
+)
+from reasoneval.layers.gold_path_value import value_of
+from reasonkit.arith import UnsafeExpression
 
 # Numbers an operand may come from without the problem stating them (time, dozens, percent): the
 # grounding check's calibrated constants above 10 (grounding.py). Small counts are left out on
@@ -22,6 +28,7 @@ from reasonkit.arith import UnsafeExpression, evaluate
 UNIT_CONSTANTS = frozenset({12.0, 14.0, 15.0, 16.0, 20.0, 24.0, 25.0, 30.0, 31.0, 52.0, 60.0,
                             100.0, 120.0, 365.0, 1000.0, 0.5, 0.25, 0.75, 0.1})
 _SCALES = (1, *UNIT_SCALES)
+_SCALE_KEYS = tuple((key(s), key(1 / s)) for s in UNIT_SCALES)
 
 
 MAX_EQUATIONS = 64  # equations read per response; GSM8K solutions write 2-8
@@ -31,35 +38,44 @@ class Reading:
     """One response read against one gold path: what the rules look at. The equations and the
     numbers' positions are read only when a rule asks (most right answers never do)."""
 
-    def __init__(self, path: GoldPath, text: str, cut: int, written: set[float],
-                 reached: set[int], done: set[int], answer: float | None,
+    def __init__(self, path: GoldPath, text: str, found: list[str], keys: list[float], cut: int,
+                 written: set[float], reached: set[int], done: set[int], answer: float | None,
                  finish_reason: str) -> None:
-        self.path, self.text, self.cut, self.written = path, text, cut, written
+        self.path, self.text, self.found, self.keys = path, text, found, keys
+        self.cut, self.written = cut, written
         self.reached, self.done, self.answer = reached, done, answer  # answer: its key
         self.finish_reason = finish_reason
 
     @functools.cached_property
-    def _positions(self) -> list[tuple[int, float]]:
-        return number_positions(self.text)
+    def _starts(self) -> list[int]:
+        return number_starts(self.text)
 
-    @property
+    @functools.cached_property
     def numbers(self) -> list[tuple[int, float]]:
         """(offset, key) of every number the reasoning wrote, up to the answer's last mention."""
-        return self._positions[: self.cut]
+        return list(zip(self._starts[: self.cut], self.keys[: self.cut], strict=True))
 
     @functools.cached_property
     def eqs(self) -> list[Equation]:
         """The reasoning's equations, in order, up to the one that writes the answer last."""
-        end = self._positions[self.cut][0] if self.cut < len(self._positions) else len(self.text)
-        return [e for e in equations(self.text, MAX_EQUATIONS) if e.position <= end]
+        # The answer's last mention: no later number has its key, so none is written the same.
+        end = (last_number_start(self.text, self.found[self.cut]) if self.cut < len(self.keys)
+               else len(self.text))
+        return equations(self.text, MAX_EQUATIONS, end)
+
+    @functools.cached_property
+    def producers(self) -> dict[float, Equation]:
+        """Result key -> the last equation that produced it."""
+        return {key(e.result): e for e in self.eqs}
 
     def on_path(self, e: Equation) -> bool:
         """Its operands are all numbers of the question or values of the gold path."""
         return all(key(o) in self.path.question or key(o) in self.path.keys
                    for o in e.expression.operands)
 
-    def open_steps(self) -> list[GoldStep]:
-        return [s for i, s in enumerate(self.path.steps) if i not in self.done]
+    def open_steps(self) -> list[tuple[int, GoldStep]]:
+        """(index, step) of the gold steps neither reached nor implied."""
+        return [(i, s) for i, s in enumerate(self.path.steps) if i not in self.done]
 
 
 def departure(r: Reading) -> Equation | None:
@@ -69,14 +85,13 @@ def departure(r: Reading) -> Equation | None:
     = 36 donuts") are not where it went wrong."""
     chain: list[Equation] = []
     todo = [r.answer] if r.answer is not None else []
-    before = len(r.text) + 1
     seen: set[float] = set()
     while todo and len(chain) < MAX_EQUATIONS:
         value = todo.pop()
         if value in seen or value in r.path.question:
             continue
         seen.add(value)
-        producer = next((e for e in reversed(r.eqs) if key(e.result) == value and e.start < before), None)
+        producer = r.producers.get(value)
         if producer is not None:
             chain.append(producer)
             todo.extend(key(o) for o in producer.expression.operands)
@@ -91,16 +106,16 @@ def _off_path(e: Equation, path: GoldPath) -> bool:
     160 = 240), or a number of the question computed ("100 - 50 = 50"), is a departure."""
     result = key(e.result)
     mine = {key(o) for o in e.expression.operands} - {1.0}
-    if any(key(s.value) == result and (e.expression.terms in s.cuts or mine
-           <= {key(o) for o in s.expression.operands}) for s in path.steps):
+    if any(e.expression.terms in path.steps[i].cuts or mine <= path.operand_keys[i]
+           for i in path.by_value.get(result, ())):
         return False
-    return not any((result, key(scale)) in path.conversions
-                   and (key(scale) in mine or key(1 / scale) in mine) for scale in UNIT_SCALES)
+    return not any((result, scale) in path.conversions and (scale in mine or inverse in mine)
+                   for scale, inverse in _SCALE_KEYS)
 
 
 def true_value(e: Equation) -> float | None:
     try:
-        return float(evaluate(e.expression.python))
+        return value_of(e.expression)
     except (UnsafeExpression, ZeroDivisionError, ValueError, OverflowError):
         return None
 
@@ -120,89 +135,86 @@ def classify(e: Equation, r: Reading) -> FailureType | None:
         return "arithmetic"
     ex = e.expression
     open_steps = r.open_steps()
-    same_kind = [s for s in open_steps if ex.kind != "mixed" and ex.kind == s.expression.kind]
-    if len(ex.terms) >= 2 and any(_proper_sub(ex.terms, cut) for s in same_kind for cut in s.cuts):
+    same_kind = [(i, s) for i, s in open_steps if ex.kind != "mixed" and ex.kind == s.expression.kind]
+    if len(ex.terms) >= 2 and any(_proper_sub(ex.terms, cut) for _, s in same_kind for cut in s.cuts):
         return "missing_step"
-    operands = sorted(key(o) for o in ex.operands)
-    for step in open_steps:
-        gold = sorted(key(o) for o in step.expression.operands)
-        if operands == gold and ex.ops != step.expression.ops and not _ambiguous(step, r.path):
+    operands = tuple(sorted(key(o) for o in ex.operands))
+    for i, step in open_steps:
+        if (operands == r.path.sorted_operands[i] and ex.ops != step.expression.ops
+                and not r.path.ambiguous[i]):
             return "wrong_operation"
-    known = _known_before(e, r)
-    substituted = [_substitution(ex.operands, ex.ops, step, r, known) for step in open_steps]
+    known = _KnownBefore(e, r)
+    substituted = [_substitution(operands, ex.ops, i, r, known) for i, _ in open_steps]
     if "missing_step" in substituted:
         return "missing_step"
     # A term added to a step whose value no later gold step uses: on a step that feeds another,
     # the extra term is more likely that next step folded in.
-    sinks = [s for s in same_kind if not any(key(s.value) in {key(o) for o in t.expression.operands}
-                                              for t in r.path.steps)]
-    if any(_proper_sub(cut, ex.terms) for s in sinks for cut in s.cuts):
+    if any(_proper_sub(cut, ex.terms) for i, s in same_kind if r.path.sink[i] for cut in s.cuts):
         return "extra_step"
     # One operand swapped for a number of the question or the reasoning ("wrong quantity") is
     # not typed: it matched a misreading of the problem as often as a wrong pick (29% precision
     # on hand-labelled responses, benchmarks/labels/README.md); it stays "unexplained".
     if "foreign_quantity" in substituted:
         return "foreign_quantity"
-    if any(_foreign(o, known) and o > 10 for o in ex.operands):
+    if any(o > 10 and _foreign(o, known) for o in ex.operands):
         return "foreign_quantity"
     return None
 
 
-def _foreign(value: float, known: set[float]) -> bool:
-    """A number from nowhere, as an assumption is written: a whole number above 2 (not "a"/"an"
-    read as 1 or 2, nor a decimal, which is more likely computed in the reader's blind spot)."""
-    return key(value) not in known and key(value) not in UNIT_CONSTANTS and value > 2 \
-        and value.is_integer()
-
-
-def _ambiguous(step: GoldStep, path: GoldPath) -> bool:
-    """An operand the gold computes that the question also states: a response using that number
-    may mean the question's (4 rides) where the gold means its own (2 + 2 = 4 rides)."""
-    return any(key(o) in path.keys and key(o) in path.question for o in step.expression.operands)
-
-
-def _known_before(e: Equation, r: Reading) -> set[float]:
+class _KnownBefore:
     """Numbers with a source before ``e``: the question's (a percent also as a fraction), the
     gold solution's (its values, and operands it knows without the question: 50 states, 7 days),
-    and the reasoning's so far."""
-    gold = {key(o) for s in r.path.steps for o in s.expression.operands}
-    known = (set(r.path.question) | {key(q / 100) for q in r.path.question} | set(r.path.keys)
-             | gold | {key(v) for p, v in r.numbers if p < e.start})
-    # "= 250 + 200 = 450": a first operand right after "=" is the result of a computation the
-    # reader could not parse, not a number from nowhere.
-    if r.text[max(0, e.start - 4) : e.start].rstrip(" $").endswith("="):
-        known.add(key(e.expression.operands[0]))
-    return known
+    and the reasoning's so far. Read only when a rule asks whether a number came from nowhere."""
+
+    def __init__(self, e: Equation, r: Reading) -> None:
+        self.e, self.r = e, r
+
+    @functools.cached_property
+    def numbers(self) -> set[float]:
+        e, r = self.e, self.r
+        known = set(r.path.known)  # the question's, a percent as a fraction, the gold's
+        known.update(v for p, v in r.numbers if p < e.start)
+        # "= 250 + 200 = 450": a first operand right after "=" is the result of a computation
+        # the reader could not parse, not a number from nowhere.
+        if r.text[max(0, e.start - 4) : e.start].rstrip(" $").endswith("="):
+            known.add(key(e.expression.operands[0]))
+        return known
+
+
+def _foreign(value: float, known: _KnownBefore) -> bool:
+    """A number from nowhere, as an assumption is written: a whole number above 2 (not "a"/"an"
+    read as 1 or 2, nor a decimal, which is more likely computed in the reader's blind spot)."""
+    return value > 2 and value.is_integer() and key(value) not in UNIT_CONSTANTS \
+        and key(value) not in known.numbers
 
 
 def _proper_sub(small: tuple[float, ...], big: tuple[float, ...]) -> bool:
-    """``small`` is a sub-multiset of ``big`` with fewer elements."""
+    """``small`` is a sub-multiset of ``big`` with fewer elements (both sorted)."""
     if len(small) >= len(big):
         return False
-    have = Counter(big)
-    have.subtract(small)
-    return min(have.values()) >= 0
+    extra, _ = _difference(small, big)
+    return not extra
 
 
-def _sources(step_index: int, path: GoldPath) -> set[float]:
-    """Keys of every number the step is computed from, through earlier steps (its leaves too)."""
-    out: set[float] = set()
-    stack, seen = [step_index], set()
-    while stack:
-        i = stack.pop()
-        if i in seen:
-            continue
-        seen.add(i)
-        for o in path.steps[i].expression.operands:
-            out.add(key(o))
-            j = path.keys.get(key(o))
-            if j is not None and j < i:
-                stack.append(j)
-    return out
+def _difference(a: Sequence[float], b: Sequence[float]) -> tuple[list[float], list[float]]:
+    """(a - b, b - a) as multisets, for sorted a and b: one merge, no Counter."""
+    only_a: list[float] = []
+    only_b: list[float] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i, j = i + 1, j + 1
+        elif a[i] < b[j]:
+            only_a.append(a[i])
+            i += 1
+        else:
+            only_b.append(b[j])
+            j += 1
+    return only_a + list(a[i:]), only_b + list(b[j:])
 
 
-def _substitution(operands: Sequence[float], ops: str, step: GoldStep, r: Reading,
-                  known: set[float]) -> FailureType | None:
+def _substitution(operands: tuple[float, ...], ops: str, index: int, r: Reading,
+                  known: _KnownBefore) -> FailureType | None:
     """How the equation differs from an open gold step (as written, or regrouped: "75 + 100 +
     50" against 100 + 75 = 175, 175 + 125) by its operands alone:
 
@@ -211,20 +223,20 @@ def _substitution(operands: Sequence[float], ops: str, step: GoldStep, r: Readin
     - one operand comes from nowhere: ``foreign_quantity`` (one swapped for another number of the
       question or the reasoning is not typed; see _classify).
     """
-    mine = Counter(key(o) for o in operands)
+    step = r.path.steps[index]
     kind = step.expression.kind
-    candidates = [tuple(key(o) for o in step.expression.operands)] if ops == step.expression.ops else []
+    candidates = [r.path.sorted_operands[index]] if ops == step.expression.ops else []
     if (kind == "mul" and ops == "*") or (kind == "add" and ops == "+"):
-        candidates += [tuple(abs(t) for t in cut) for cut in step.cuts if all(t > 0 for t in cut)]
+        candidates += r.path.positive_cuts[index]
     for gold in candidates:
         if len(gold) != len(operands) or len(operands) < 2:
             continue
-        extra, missing = list((mine - Counter(gold)).elements()), list((Counter(gold) - mine).elements())
+        extra, missing = _difference(operands, sorted(gold))
         if not extra:
             continue
         skipped = [r.path.keys.get(m) for m in missing]
         if all(j is not None and j not in r.reached for j in skipped) and all(
-                any(x in _sources(j, r.path) for j in skipped if j is not None) for x in extra):
+                any(x in r.path.sources[j] for j in skipped if j is not None) for x in extra):
             return "missing_step"
         if len(extra) == 1:
             return "foreign_quantity" if _foreign(extra[0], known) else None

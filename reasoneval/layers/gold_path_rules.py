@@ -32,7 +32,7 @@ from reasoneval.layers.gold_path_text import key
 
 
 def diagnose(r: Reading) -> tuple[FailureType, str]:
-    final = key(r.path.final)
+    final = r.path.final_key
     is_final = r.answer == final
     if r.finish_reason == "length" and not is_final:
         return "truncated", "the generation hit its length limit"
@@ -128,7 +128,7 @@ def _stopped_early(r: Reading) -> str | None:
         return None
     index = r.path.keys[r.answer]
     step = r.path.steps[index]
-    producer = next((e for e in reversed(r.eqs) if key(e.result) == r.answer), None)
+    producer = r.producers.get(r.answer)
     if producer is not None:
         ok = producer.expression.terms in step.cuts or (r.on_path(producer)
                                                        and r.answer not in r.path.question)

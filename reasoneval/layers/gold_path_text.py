@@ -11,11 +11,11 @@ repetition is nested inside another unbounded one, so each scan is linear in the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
-__all__ = ["Equation", "Expression", "canonical_text", "equations", "key", "number_keys",
-           "number_positions", "read_expression"]
+__all__ = ["Equation", "Expression", "canonical_text", "equations", "key", "keys_of",
+           "last_number_start", "number_keys", "number_positions", "number_starts",
+           "number_strings", "read_expression"]
 
 # LaTeX and Unicode forms rewritten to plain arithmetic, applied in this order.
 _REPLACE = (
@@ -25,13 +25,22 @@ _REPLACE = (
     ("\\text{", " "), ("\\mathrm{", " "), ("\\textbf{", " "), ("\\mbox{", " "), ("{", " "),
     ("}", " "),
 )
+_SECONDS = frozenset(old[1] for old, _ in _REPLACE if old[0] == "\\")
+_UNESCAPED = tuple((old, new) for old, new in _REPLACE if old[0] != "\\")
+_AFTER_BACKSLASH = re.compile(r"\\(?=(.))", re.DOTALL)  # the character after each backslash
 _ANNOTATION = re.compile(r"<<[^<>]{0,200}>>")  # GSM8K calculator annotations restate the step
 _FRAC = re.compile(r"\\[dt]?frac\{([^{}]{1,40})\}\{([^{}]{1,40})\}")
 # A number: digits with thousands commas or without, and decimals. The pattern opens with \d and
 # looks behind only after it, so the regex engine can skip to the next digit: a look-behind first
 # made the scan 3-4x slower.
 _N = r"\d(?<![\d.,]\d)(?>\d{0,2}(?:,\d{3}){1,4}(?!\d)|\d{0,14})(?:\.\d{1,8})?+"
-_NUMBER = re.compile(rf"{_N}|\.(?<![\d.,]\.)\d{{1,8}}")
+# The same, or a bare decimal (".5"), opening with one character class rather than a choice of
+# two patterns (which the engine cannot skip to as fast): what follows the digit is _N's.
+_NUMBER = re.compile(
+    r"[\d.](?<![\d.,][\d.])(?:(?<=\d)(?>\d{0,2}(?:,\d{3}){1,4}(?!\d)|\d{0,14})(?:\.\d{1,8})?+"
+    r"|(?<=\.)\d{1,8})"
+)
+_ROUNDED = re.compile(r",|\.\d\d\d")  # numbers key() changes: commas, more than 2 decimals
 # One equation: a number, then 1-16 (operator, number) pairs, each number with up to two unit
 # words ("6 tomatoes/day", "$3", "(10"), then "=" and the claimed result. Clock times ("11 PM -
 # 8 AM") are not arithmetic on their numbers. Every piece is atomic or possessive (Python 3.11):
@@ -48,7 +57,7 @@ _EQUATION = re.compile(
     rf"{_N}%?+{_UNIT}[ )]{{0,3}}+(?>{_OP}{_TERM}){{1,16}}= {{0,2}}+\$? {{0,2}}+(?P<res>{_N}){_END}"
 )
 _TOKEN = re.compile(
-    rf"(?P<num>{_N}|\.\d{{1,8}})(?P<pct>%?)|(?P<op>[-+*/()])|(?P<x>(?<=[\d )]) ?x(?= {{0,2}}[\d($]))|times"
+    rf"(?P<num>{_N}|\.\d{{1,8}})(?P<pct>%?)|(?P<op>[-+*/()])|(?<=[\d )]) ?x(?= {{0,2}}[\d($])|times"
 )
 Kind = Literal["add", "mul", "mixed"]
 
@@ -58,17 +67,24 @@ def key(value: float) -> float:
     return round(value, 2)
 
 
-@dataclass(frozen=True, slots=True)
-class Expression:
+# Expression and Equation are NamedTuples, immutable like the frozen dataclasses elsewhere but
+# built in a tenth of the time: a response's every equation makes one of each.
+class Expression(NamedTuple):
     operands: tuple[float, ...]
     ops: str  # its operators, sorted: "*", "+-"
-    python: str  # plain arithmetic, for reasonkit.arith.evaluate
+    layout: tuple[float | str, ...]  # operands and operators (brackets too) as written
     kind: Kind  # "add": only + and -, no brackets; "mul": only *, no brackets
     terms: tuple[float, ...]  # sorted keys: signed addends ("add"), factors ("mul"), else operands
 
+    @property
+    def python(self) -> str:
+        """Plain arithmetic, for reasonkit.arith.evaluate (written only when a rule asks)."""
+        depth = self.layout.count("(") - self.layout.count(")")
+        body = " ".join(x if isinstance(x, str) else repr(x) for x in self.layout)
+        return "(" * max(-depth, 0) + body + ")" * max(depth, 0)
 
-@dataclass(frozen=True, slots=True)
-class Equation:
+
+class Equation(NamedTuple):
     text: str  # as written (after the rewrite)
     position: int  # offset of the claimed result in the rewritten text
     start: int  # offset of its first operand
@@ -83,76 +99,124 @@ def canonical_text(text: str) -> str:
     if "\\" in text or "\u00d7" in text or "\u00f7" in text or "\u2212" in text:
         if "frac" in text:
             text = _FRAC.sub(r"(\1)/(\2)", text)
-        for old, new in _REPLACE:
-            if old in text:
+        # "\\boxed{3}" holds none of the backslashed forms: look for one only after a backslash
+        # followed by its second character. A rewrite adds the first character of what it writes,
+        # and one that writes nothing joins its neighbours, so the set is read again.
+        # With none of their second characters after a backslash ("\\boxed{3}"), only the forms
+        # without one can match: the others' second characters are never written by those.
+        after = set(_AFTER_BACKSLASH.findall(text))
+        for old, new in _REPLACE if after & _SECONDS else _UNESCAPED:
+            if (old[0] != "\\" or old[1] in after) and old in text:
                 text = text.replace(old, new)
+                if new:
+                    after.add(new[0])
+                else:
+                    after = set(_AFTER_BACKSLASH.findall(text))
     return text
 
 
 def number_keys(text: str) -> list[float]:
-    """The key of every number written, in order (one C-level scan; each distinct string is
-    converted once)."""
-    found = _NUMBER.findall(text)
+    """The key of every number written, in order."""
+    return keys_of(number_strings(text))
+
+
+def number_strings(text: str) -> list[str]:
+    """Every number written, as written, in order (one C-level scan)."""
+    return _NUMBER.findall(text)
+
+
+def keys_of(found: list[str]) -> list[float]:
+    """The key of each number string (C-level, except where a number has a thousands comma or
+    more than 2 decimals: then in Python, once per distinct string)."""
+    if not _ROUNDED.search(" ".join(found)):
+        # Without a comma, float() reads it; with at most 2 decimals, key() leaves it as it is.
+        return list(map(float, found))
     keys = {s: round(float(s.replace(",", "")), 2) for s in set(found)}  # key(), inlined
     return [keys[s] for s in found]
 
 
 def number_positions(text: str) -> list[tuple[int, float]]:
     """(offset, key) of every number written, in order."""
-    return [(m.start(), key(float(m.group().replace(",", "")))) for m in _NUMBER.finditer(text)]
+    return list(zip(number_starts(text), number_keys(text), strict=True))
+
+
+def number_starts(text: str) -> list[int]:
+    """The offset of every number number_keys reads, in the same order."""
+    return [m.start() for m in _NUMBER.finditer(text)]
+
+
+def last_number_start(text: str, number: str) -> int:
+    """The offset of the last number written as ``number`` (one of number_strings), found from
+    the end: the number regex matches at an offset only where its scan would start a number
+    (its look-behind refuses the inside of one), so the last such match is that number."""
+    at = text.rfind(number)
+    while at >= 0:
+        m = _NUMBER.match(text, at)
+        if m is not None and m.group() == number:
+            return at
+        at = text.rfind(number, 0, at + len(number) - 1)
+    raise ValueError(f"{number!r} is not a number of the text")
 
 
 def read_expression(text: str) -> Expression | None:
     """An arithmetic left side ("6 tomatoes/day x 7 days", "3*3*60"); None without an operator."""
     operands: list[float] = []
-    parts: list[str] = []
-    signs: list[float] = []
+    signed: list[float] = []
+    layout: list[float | str] = []
     ops: set[str] = set()
     sign = 1.0
-    for t in _TOKEN.finditer(text):
-        if t.group("num"):
-            value = float(t.group("num").replace(",", ""))
-            value = value / 100 if t.group("pct") else value
+    brackets = False
+    for num, pct, op in _TOKEN.findall(text):  # "x" and "times" read as "*"
+        if num:
+            value = float(num.replace(",", ""))
+            value = value / 100 if pct else value
             operands.append(value)
-            signs.append(sign)
-            parts.append(repr(value))
+            signed.append(sign * value)
+            layout.append(value)
             sign = 1.0
         else:
-            op = t.group("op") or "*"
-            parts.append(op)
-            if op in "+-*/":
+            op = op or "*"
+            layout.append(op)
+            if op == "(" or op == ")":
+                brackets = True
+            else:
                 ops.add(op)
             sign = -1.0 if op == "-" else 1.0
     if not ops or len(operands) < 2:
         return None
-    depth = parts.count("(") - parts.count(")")
-    python = "(" * max(-depth, 0) + " ".join(parts) + ")" * max(depth, 0)
-    brackets = "(" in parts or ")" in parts
     kind: Kind = ("add" if ops <= {"+", "-"} and not brackets
                   else "mul" if ops == {"*"} and not brackets else "mixed")
-    terms = ([s * o for s, o in zip(signs, operands, strict=True)] if kind == "add" else operands)
-    return Expression(tuple(operands), "".join(sorted(ops)), python, kind,
-                      tuple(sorted(key(v) for v in terms)))
+    return Expression(tuple(operands), "".join(sorted(ops)), tuple(layout), kind,
+                      tuple(sorted([round(v, 2) for v in (signed if kind == "add" else operands)])))
 
 
-def equations(text: str, limit: int) -> list[Equation]:
-    """The first ``limit`` readable ``a op b = c`` equations of the text, in order.
+def equations(text: str, limit: int, until: int | None = None) -> list[Equation]:
+    """The first ``limit`` readable ``a op b = c`` equations of the text, in order, claiming
+    their result at or before offset ``until`` when given.
 
-    Only lines holding "=" are scanned (an equation never spans lines), found by one pass over
-    the lines, so text without arithmetic costs a split, not a regex scan.
+    Only lines holding "=" are scanned (an equation never spans lines), each found from an "="
+    in it, so text without arithmetic costs a search, not a regex scan. A line is scanned in
+    place (``endpos`` ends it for the look-aheads; the look-behinds see the newline before it,
+    which no pattern's look-behind refuses, as at the start of a string).
     """
     out: list[Equation] = []
-    offset = 0
-    for line in text.split("\n"):
-        if "=" in line:
-            for m in _EQUATION.finditer(line):
-                lhs = line[m.start() : m.start("res")]
-                expression = read_expression(lhs[: lhs.rfind("=")])
-                if expression is None:
-                    continue
-                out.append(Equation(m.group(), offset + m.start("res"), offset + m.start(),
-                                    expression, float(m.group("res").replace(",", ""))))
-                if len(out) >= limit:
-                    return out
-        offset += len(line) + 1
+    equals = text.find("=")
+    while equals >= 0:
+        start = text.rfind("\n", 0, equals) + 1
+        if until is not None and start > until:
+            return out
+        end = text.find("\n", equals)
+        end = len(text) if end < 0 else end
+        for m in _EQUATION.finditer(text, start, end):
+            lhs = text[m.start() : m.start("res")]
+            expression = read_expression(lhs[: lhs.rfind("=")])
+            if expression is None:
+                continue
+            if until is not None and m.start("res") > until:  # the later ones claim later
+                return out
+            out.append(Equation(m.group(), m.start("res"), m.start(), expression,
+                                float(m.group("res").replace(",", ""))))
+            if len(out) >= limit:
+                return out
+        equals = text.find("=", end)
     return out

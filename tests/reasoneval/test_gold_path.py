@@ -13,11 +13,14 @@ from reasoneval.cli import main
 from reasoneval.layers.failures import failure_mix
 from reasoneval.layers.gold_path import parse_gold_path
 from reasoneval.layers.gold_path_follow import follow_gold_path
+from reasoneval.layers.gold_path_text import last_number_start, number_strings, read_expression
+from reasoneval.layers.gold_path_value import value_of
 from reasoneval.layers.trace_checks import trace_sample
 from reasoneval.layers.traces import traces_for_rows
 from reasoneval.records import Problem
 from reasoneval.report import layers_json
 from reasonkit.answers import parse_gold
+from reasonkit.arith import UnsafeExpression, evaluate
 
 QUESTION = "Ava has 3 apples and buys 4 more. Then she doubles them. How many does she have?"
 GOLD = "Ava has 3 + 4 = <<3+4=7>>7 apples.\nShe doubles them: 7 * 2 = <<7*2=14>>14.\n#### 14"
@@ -83,6 +86,35 @@ def test_trace_sample_carries_the_gold_path_and_its_flag() -> None:
     right = trace_sample("3 + 4 = 7\n7 * 2 = 14\n</think>\n#### 14", "stop", "14", GOLD)
     assert right.failure == "none" and not right.off_gold_path
     assert trace_sample("7 * 2 = 14", "stop", "14", "#### 14").failure is None  # no annotated steps
+
+
+def _outcome(f: object, arg: object) -> object:
+    try:
+        return f(arg)  # type: ignore[operator]
+    except (UnsafeExpression, ZeroDivisionError) as err:
+        return type(err)
+
+
+@pytest.mark.parametrize("lhs", [
+    "3 + 4 * 2.5 - 7 / 2", "(60 + 45) * 12", "9 * (3 / 2)", "7 / 5) * 5", "2 * (8 + 2",
+    "(200) / (10)", "10 / (5 - 5)", "6 * 2 /", "4 / * 24", "99999999999999 * 99999999999999 * 99",
+    "0.001% * 3", "1,000 x 3 times 2", "((1 + 2) * (3 - 4)) / 7", "3 - - 4",
+])
+def test_left_sides_are_valued_exactly_as_reasonkit_arith_values_them(lhs: str) -> None:
+    expression = read_expression(lhs)
+    assert expression is not None
+    expected = _outcome(lambda e: float(evaluate(e.python)), expression)
+    assert _outcome(value_of, expression) == expected
+
+
+def test_the_last_mention_of_a_number_is_found_from_the_end() -> None:
+    text = "It costs 5, then 1,5 and 15 and 2.5 and .5 then 5 and 55 5.5"
+    found = number_strings(text)
+    starts = [m.start() for m in re.finditer(r"(?<![\d.,])(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)", text)]
+    assert len(found) == len(starts) == 8
+    for i, number in enumerate(found):
+        if number not in found[i + 1 :]:
+            assert last_number_start(text, number) == starts[i], number
 
 
 def _rows() -> tuple[list[dict[str, object]], list[Problem]]:
