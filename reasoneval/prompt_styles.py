@@ -237,13 +237,13 @@ def run_style(path: Path) -> str | None:
     """The prompt style a run was made with: report.json's, or a samples file's rows'. None when
     the run does not say (runs from before prompt styles, `reasoneval score` output)."""
     if path.is_dir():
+        from reasoneval.report_record import read_report
+
         try:
-            report = json.loads((path / "report.json").read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            style = read_report(path).prompt_style
+        except InputError:  # unreadable: the loader that follows names what is wrong with it
             return None
-        style = report.get("prompt_style") if isinstance(report, dict) else None
-        name = style.get("name") if isinstance(style, dict) else None
-        return name if isinstance(name, str) else None
+        return None if style is None else style.name
     from reasonkit.artifacts import read_jsonl
 
     try:

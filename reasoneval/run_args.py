@@ -19,6 +19,7 @@ from reasoneval.prompt_styles import CHOICES
 from reasoneval.run import exit_code, run_evaluation
 from reasoneval.run_config import RunConfig
 from reasoneval.sharding import ParallelConfig
+from reasoneval.variants import FAMILIES
 from reasonkit.artifacts import check_out_dir
 from reasonkit.errors import InputError, float_in, non_negative_float, positive_int, seed_int
 
@@ -92,7 +93,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--chunk-size", type=int, help="prompts per generate call (default: vllm 512, hf 64)"
     )
-    p.add_argument("--sensitivity-families", help="comma-separated variant families (default: all)")
+    p.add_argument("--sensitivity-families",
+                   help=f"comma-separated variant families, of {', '.join(FAMILIES)} (default: all)")
     p.add_argument("--sensitivity-max-variants", type=int, help="variants per problem, at most")
     p.add_argument(
         "--variants-file",

@@ -24,10 +24,11 @@ from reasonkit.errors import EXIT_CODES_HELP, OneLineParser, guarded
 
 def _problems(path: Path, split: str) -> list[Any]:
     from datacheck.parsing import parse_problem
-    from reasonkit.artifacts import read_jsonl
+    from reasonkit.kept_rows import read_kept_rows
 
-    return [parse_problem(id=r["id"], split=split, index=i, question=r["question"], answer=r["answer"], source=r)
-            for i, r in enumerate(read_jsonl(path))]  # fmt: skip
+    return [parse_problem(id=r.id, split=split, index=i, question=r.question, answer=str(r.source["answer"]),
+                          source=r.to_json())
+            for i, r in enumerate(read_kept_rows(path))]  # fmt: skip
 
 
 def gap(train: Path, test: Path, run: Path) -> dict[str, Any]:
