@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TOY = {"sft_steps": 2, "sft_eval_every": 1, "sft_eval_fraction": 0, "grpo_steps": 1,
        "grpo_prompts_per_step": 2, "grpo_generations": 2, "grpo_max_completion_length": 16,
        "eval_limit": 4, "layers": "accuracy", "max_new_tokens": 8}
-# GRPO at 10 steps in the pipeline, not 1: seconds for a repeated SIGINT (Run.stop) to land mid-GRPO.
-PIPELINE_TOY = [arg for k, v in {**TOY, "grpo_steps": 10}.items() for arg in ("--set", f"{k}={v}")]
+PIPELINE_TOY = [arg for k, v in TOY.items() for arg in ("--set", f"{k}={v}")]
+
+
+@pytest.fixture(autouse=True)
+def _sigint_not_ignored() -> Iterator[None]:
+    """A suite started as a background job (``make test &``, ``nohup``) has SIGINT ignored, and
+    every run started here would inherit that and never see the SIGINT these tests send: such a
+    run went on to the end and exited 0. The tests' own runs get Python's default handler."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def _needs_training() -> None:
@@ -52,17 +61,7 @@ class Run:
 
     def stop(self, sig: int) -> tuple[int, str]:
         self.proc.send_signal(sig)
-        if sig != signal.SIGINT:
-            return self.finish()
-        # Two full-suite runs each saw one SIGINT that never interrupted its run: the run went on
-        # to the end and exited 0 (not reproduced alone, under load or not; perhaps swallowed in
-        # library code). Press it again every few seconds while the run goes on, as a user
-        # would; the stage it lands in is still checked below.
-        while True:
-            try:
-                return self.proc.wait(5), self.stderr()
-            except subprocess.TimeoutExpired:
-                self.proc.send_signal(sig)
+        return self.finish()
 
     def finish(self, limit: float = 900) -> tuple[int, str]:
         code = self.proc.wait(limit)
