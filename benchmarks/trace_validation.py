@@ -16,6 +16,7 @@ the check, side by side on one core.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -33,6 +34,7 @@ from reasoneval.layers.gold_path_follow import follow_gold_path
 from reasoneval.layers.trace_checks import TracesConfig
 from reasoneval.layers.traces import traces_for_rows
 from reasoneval.records import Problem
+from reasoneval.stats import wilson_interval
 from reasonkit.answers import parse_gold, score_response
 
 TARGETS = "explained >= 50% per set at >= 90% precision; false alarms <= 2%; lift >= 2x"
@@ -93,6 +95,39 @@ def precision(labels: Sequence[Mapping[str, str]], scored: Mapping[str, Sequence
         out[predicted][1] += 1
         out[predicted][0] += predicted == label["label"]
     return {t: (hit, n) for t, (hit, n) in out.items()}
+
+
+def summary(table: Mapping[str, tuple[int, int]]) -> str:
+    """Each type's hits over predictions, and all specific types with a 95% Wilson interval."""
+    typed = [(hit, n) for t, (hit, n) in table.items() if t in FAILURE_TYPES]
+    hit, n = sum(h for h, _ in typed), sum(k for _, k in typed)
+    low, high = wilson_interval(hit, n) if n else (0.0, 0.0)
+    return (", ".join(f"{t} {h}/{k}" for t, (h, k) in sorted(table.items()))
+            + f"; all types {hit}/{n} = {hit / max(n, 1):.0%} (95% CI {low:.0%}-{high:.0%})")
+
+
+def label_groups(labels: Sequence[Mapping[str, str]]) -> dict[str, list[Mapping[str, str]]]:
+    """Labels by sample and labeller ("held-out-2/c"); rows without a labeller are the first
+    labeller's, who wrote the rules (benchmarks/labels/README.md)."""
+    groups: dict[str, list[Mapping[str, str]]] = defaultdict(list)
+    for x in labels:
+        groups[f"{x.get('sample')}/{x.get('labeller', 'a')}"].append(x)
+    return dict(groups)
+
+
+def agreement(a: Sequence[Mapping[str, str]], b: Sequence[Mapping[str, str]]) -> str | None:
+    """Raw agreement and Cohen's kappa of two labellers over the responses both labelled (None
+    under 20 shared)."""
+    left = {(x["set"], x["id"]): x["label"] for x in a}
+    pairs = [(left[(x["set"], x["id"])], x["label"]) for x in b if (x["set"], x["id"]) in left]
+    if len(pairs) < 20:
+        return None
+    n = len(pairs)
+    observed = sum(p == q for p, q in pairs) / n
+    first, second = Counter(p for p, _ in pairs), Counter(q for _, q in pairs)
+    chance = sum(first[c] * second[c] for c in first) / n**2
+    kappa = (observed - chance) / (1 - chance) if chance < 1 else 1.0
+    return f"{n} shared, same label on {observed:.0%}, Cohen's kappa {kappa:.2f}"
 
 
 def draw(scored: Mapping[str, Sequence[Mapping[str, Any]]], sets: Mapping[str, Sequence[Response]],
@@ -163,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--exclude", type=Path, action="append", default=[], help="already drawn")
     parser.add_argument("--speed", action="store_true")
-    parser.add_argument("--weigh-by", default="held-out", help="label sample whose precision to apply per set")
+    parser.add_argument("--weigh-by", default="held-out/a", help="label sample whose precision to apply per set")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     if args.rereading is None and args.openai is None:
@@ -181,13 +216,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:28s} wrong {rep['wrong']:5d}/{rep['judged']:5d}  explained {rep['explained']:6.1%}"
               f"  false alarms {rep['false_alarms']:5.2%}  lift: {lifts}")
     labels = [json.loads(x) for f in args.labels for x in f.read_text(encoding="utf-8").splitlines() if x]
+    groups = label_groups(labels)
     tables = {}
-    for sample in dict.fromkeys(str(x.get("sample")) for x in labels):
-        table = tables[sample] = precision([x for x in labels if str(x.get("sample")) == sample], scored)
-        typed = [(hit, n) for t, (hit, n) in table.items() if t in FAILURE_TYPES]
-        hit, n = sum(h for h, _ in typed), sum(k for _, k in typed)
-        print(f"precision on the {sample!r} labels: " + ", ".join(
-            f"{t} {h}/{k}" for t, (h, k) in sorted(table.items())) + f"; all types {hit}/{n} = {hit / max(n, 1):.0%}")
+    for group, rows in groups.items():
+        tables[group] = precision(rows, scored)
+        print(f"precision on the {group!r} labels: {summary(tables[group])}")
+    for (a, rows_a), (b, rows_b) in itertools.combinations(groups.items(), 2):
+        agreed = agreement(rows_a, rows_b)
+        if agreed is None:
+            continue
+        print(f"labellers {a!r} and {b!r}: " + agreed)
+        same = {(x["set"], x["id"], x["label"]) for x in rows_a}
+        table = precision([x for x in rows_b if (x["set"], x["id"], x["label"]) in same], scored)
+        print(f"  precision where both gave the same label: {summary(table)}")
     if args.weigh_by in tables:
         print(f"per set, each type's share of the wrong answers weighed by its {args.weigh_by!r} precision:")
         for name, rep in reports.items():

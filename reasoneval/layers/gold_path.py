@@ -30,8 +30,8 @@ from reasoneval.layers.gold_path_text import (
     read_expression,
 )
 
-__all__ = ["FAILURE_TYPES", "FailureType", "GoldPath", "GoldStep", "PathTrace", "parse_gold_path",
-           "to_float"]
+__all__ = ["FAILURE_TYPES", "FailureType", "GoldPath", "GoldStep", "PathTrace", "number_words",
+           "parse_gold_path", "to_float"]
 
 FailureType = Literal[
     "truncated", "answer_line", "extra_step", "missing_step", "arithmetic", "wrong_operation",
@@ -110,8 +110,12 @@ def to_float(text: str) -> float | None:
 def stated_numbers(question: str) -> frozenset[float]:
     """Keys of the numbers a question states, in digits or as words ("three", "twice", "half")."""
     found = {key(v) for _, v in number_positions(canonical_text(question))}
-    found |= {_NUMBER_WORDS[w] for w in _WORD.findall(question.lower()) if w in _NUMBER_WORDS}
-    return frozenset(found)
+    return frozenset(found | number_words(question))
+
+
+def number_words(text: str) -> set[float]:
+    """The numbers a text writes as words ("nine pieces", "twice", "half")."""
+    return {_NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in _NUMBER_WORDS}
 
 
 @functools.lru_cache(maxsize=4096)

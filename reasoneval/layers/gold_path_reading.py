@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from reasoneval.layers.gold_path import UNIT_SCALES, FailureType, GoldPath, GoldStep
+from reasoneval.layers.gold_path import UNIT_SCALES, FailureType, GoldPath, GoldStep, number_words
 from reasoneval.layers.gold_path_text import (
     Equation,
     equations,
@@ -174,10 +174,12 @@ class _KnownBefore:
         e, r = self.e, self.r
         known = set(r.path.known)  # the question's, a percent as a fraction, the gold's
         known.update(v for p, v in r.numbers if p < e.start)
-        # "= 250 + 200 = 450": a first operand right after "=" is the result of a computation
-        # the reader could not parse, not a number from nowhere.
+        # Counts the reasoning wrote as words ("so nine pieces of laundry") are its own.
+        known.update(number_words(r.text[: e.start]))
+        # "600 + 4 * 60 = 600 + 240 = 840": the operands of an equation that starts right after
+        # "=" rewrite a computation the reader could not parse, not numbers from nowhere.
         if r.text[max(0, e.start - 4) : e.start].rstrip(" $").endswith("="):
-            known.add(key(e.expression.operands[0]))
+            known.update(key(o) for o in e.expression.operands)
         return known
 
 

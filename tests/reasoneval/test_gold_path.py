@@ -65,6 +65,14 @@ def test_each_failure_type_on_a_hand_built_response(response: str, extracted: st
     assert failure(response, extracted) == expected
 
 
+def test_numbers_the_reasoning_derived_are_not_foreign() -> None:
+    # 40 from nowhere is foreign; written as a word earlier ("forty"), or as a rewrite right after
+    # "=" of a computation the reader cannot parse, it is the reasoning's own.
+    assert failure("3 + 4 = 7\n7 * 40 = 280\n#### 280", "280") == "foreign_quantity"
+    assert failure("Each box holds forty.\n3 + 4 = 7\n7 * 40 = 280\n#### 280", "280") == "unexplained"
+    assert failure("3 + 4 = 7\nSo 7 * (35 + 5) = 7 * 40 = 280\n#### 280", "280") == "unexplained"
+
+
 def test_a_skipped_step_and_a_truncation() -> None:
     # 6 * 7 uses the 6 that the gold turns into 9 = 6 + 3 first.
     assert failure("6 * 7 = 42\n100 - 42 = 58\n#### 58", "58", gold=GOLD3, question=QUESTION3) == "missing_step"
