@@ -97,6 +97,15 @@ def precision(labels: Sequence[Mapping[str, str]], scored: Mapping[str, Sequence
     return {t: (hit, n) for t, (hit, n) in out.items()}
 
 
+def left_unexplained(labels: Sequence[Mapping[str, str]],
+                     scored: Mapping[str, Sequence[Mapping[str, Any]]]) -> Counter[str]:
+    """The hand labels of the wrong answers the check left unexplained: how many it could have
+    typed (a type it emits) and how many no rule of its taxonomy names ("other", "unknown",
+    "wrong_quantity")."""
+    verdict = {(s, r["id"]): r["trace"]["failure"] for s, rows in scored.items() for r in rows}
+    return Counter(x["label"] for x in labels if verdict.get((x["set"], x["id"])) == "unexplained")
+
+
 def summary(table: Mapping[str, tuple[int, int]]) -> str:
     """Each type's hits over predictions, and all specific types with a 95% Wilson interval."""
     typed = [(hit, n) for t, (hit, n) in table.items() if t in FAILURE_TYPES]
@@ -148,14 +157,20 @@ def draw(scored: Mapping[str, Sequence[Mapping[str, Any]]], sets: Mapping[str, S
         picked += pool[: args.per_type]
     # Plus wrong answers drawn regardless of type: the share typed, and what the rest were.
     rest = sorted({x for pool in pools.values() for x in pool} - set(picked))
-    picked += rng.sample(rest, min(args.random, len(rest)))
+    drawn = dict.fromkeys(picked, "per type") | dict.fromkeys(
+        rng.sample(rest, min(args.random, len(rest))), "random")
+    picked = list(drawn)
     rng.shuffle(picked)
-    with args.draw.open("w", encoding="utf-8") as fh:
+    verdict = {(name, r["id"]): r["trace"]["failure"] for name, rows in scored.items() for r in rows}
+    key = args.draw.with_name(args.draw.stem + ".key.jsonl")  # the verdicts: not for the labeller
+    with args.draw.open("w", encoding="utf-8") as fh, key.open("w", encoding="utf-8") as kh:
         for name, item in picked:
             r = text[(name, item)]
             fh.write(json.dumps({"set": name, "id": item, "question": r.question,
                                  "gold": r.solution, "response": r.response}) + "\n")
-    print(f"wrote {len(picked)} responses to label to {args.draw}")
+            kh.write(json.dumps({"set": name, "id": item, "drawn": drawn[(name, item)],
+                                 "predicted": verdict[(name, item)]}) + "\n")
+    print(f"wrote {len(picked)} responses to label to {args.draw}, how each was drawn to {key}")
 
 
 def speed(sets: Mapping[str, Sequence[Response]]) -> None:
@@ -198,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--exclude", type=Path, action="append", default=[], help="already drawn")
     parser.add_argument("--speed", action="store_true")
-    parser.add_argument("--weigh-by", default="held-out/a", help="label sample whose precision to apply per set")
+    parser.add_argument("--weigh-by", default="held-out-2/c", help="label sample whose precision to apply per set")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     if args.rereading is None and args.openai is None:
@@ -221,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     for group, rows in groups.items():
         tables[group] = precision(rows, scored)
         print(f"precision on the {group!r} labels: {summary(tables[group])}")
+        missed = left_unexplained(rows, scored)
+        typable = sum(c for t, c in missed.items() if t in FAILURE_TYPES)
+        if missed:
+            print(f"  the labels of those left unexplained: {dict(missed.most_common())}; a type the "
+                  f"check emits on {typable}/{sum(missed.values())}")
     for (a, rows_a), (b, rows_b) in itertools.combinations(groups.items(), 2):
         agreed = agreement(rows_a, rows_b)
         if agreed is None:

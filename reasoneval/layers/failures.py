@@ -20,11 +20,18 @@ from reasoneval.layers.base import Metric, MetricName
 from reasoneval.layers.gold_path import FAILURE_TYPES
 from reasoneval.layers.measures import wilson_metric
 
-__all__ = ["FAILURE_METRICS", "FailureRow", "failure_metrics", "failure_mix", "failure_summary"]
+__all__ = ["FAILURE_METRICS", "HAND_CHECKED", "FailureRow", "failure_metrics", "failure_mix", "failure_summary"]
 
 TYPES = (*FAILURE_TYPES, "unexplained")  # how a wrong answer can be typed
 EXAMPLES = 3  # responses shown per failure type
 EXAMPLE_CHARS = 800  # each clipped: responses are untrusted and can be megabytes
+# How often each type matched a blind hand label on public GSM8K response sets (hits, typed):
+# sample held-out-2, labeller c (d gives the same), benchmarks/labels/ and docs/layers.md,
+# "Precision, by hand labels". A report shows it beside its counts: a type is a lead, not a fact.
+HAND_CHECKED: dict[str, tuple[int, int]] = {
+    "arithmetic": (11, 12), "missing_step": (12, 18), "wrong_operation": (8, 12),
+    "answer_line": (7, 12), "extra_step": (6, 12), "foreign_quantity": (6, 12),
+}
 # What failure_metrics writes (the traces layer reports them when some gold is step-annotated).
 FAILURE_METRICS = (MetricName("failure_rate.{}", TYPES), MetricName("failure_explained"),
                    MetricName("failure_false_alarms"))

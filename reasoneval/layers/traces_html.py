@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reasoneval.layers.base import Metric
+from reasoneval.layers.failures import HAND_CHECKED
 from reasoneval.layers.sections import heading, html_table, paragraph
 from reasoneval.layers.trace_checks import PRECEDENCE
 
@@ -65,8 +66,9 @@ def failures_html(failures: Mapping[str, Any] | None) -> str:
                   f"from the gold solution's annotated steps; {failures['false_alarms']} of "
                   f"{failures['right']} right answers got one (false alarms). Taxonomy and "
                   "validation: docs/layers.md."),
-        html_table(["failure type", "wrong answers", "share of wrong answers"],
-                   [(t, v["count"], v["share_of_wrong"]) for t, v in failures["types"].items()],
+        html_table(["failure type", "wrong answers", "share of wrong answers",
+                    "right on hand-checked public responses"],
+                   [(t, v["count"], v["share_of_wrong"], _checked(t)) for t, v in failures["types"].items()],
                    caption="Failure types"),
         html_table(["feature", "bucket", "wrong answers", *types],
                    [(c["feature"], c["bucket"], c["wrong"], *(c["types"].get(t, 0) for t in types))
@@ -74,6 +76,13 @@ def failures_html(failures: Mapping[str, Any] | None) -> str:
                    caption="Failure types by problem feature"),
         examples,
     ])
+
+
+def _checked(failure: str) -> str:
+    if failure not in HAND_CHECKED:
+        return "-"
+    hits, n = HAND_CHECKED[failure]
+    return f"{hits} / {n} ({hits / n:.0%})"
 
 
 def _fmt(x: float | None) -> str:

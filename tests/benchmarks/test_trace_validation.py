@@ -55,6 +55,26 @@ def test_the_label_file_is_well_formed() -> None:
     not ours to commit)."""
     rows = [json.loads(x) for x in LABELS.read_text(encoding="utf-8").splitlines()]
     assert {x["label"] for x in rows} <= KINDS
-    assert all(set(x) <= {"set", "id", "label", "sample", "labeller"} for x in rows)
+    assert all(set(x) <= {"set", "id", "label", "sample", "labeller", "note"} for x in rows)
     keys = Counter((x["set"], x["id"], x.get("labeller", "a")) for x in rows)
     assert max(keys.values()) == 1
+
+
+def test_a_note_written_for_another_item_is_caught(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("label_notes", ROOT / "benchmarks" / "label_notes.py")
+    assert spec is not None and spec.loader is not None
+    notes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(notes)
+    drawn = [{"set": "s", "id": str(i), "question": f"Ann has {n} pens and buys 7 more.",
+              "gold": f"{n} + 7 = <<{n}+7={n + 7}>>{n + 7}\n#### {n + 7}", "response": f"{n} * 7 = {n * 7}"}
+             for i, n in enumerate((12, 45))]
+    fits = [{"set": "s", "id": "0", "label": "wrong_operation", "note": "Multiplies 12 by 7 where gold adds."},
+            {"set": "s", "id": "1", "label": "wrong_operation", "note": "45 * 7 = 315 where gold adds 45 + 7."}]
+    drifted = [fits[0], {**fits[1], "note": "Multiplies 12 by 7 = 84 where gold adds to 19."}]
+    assert notes.misfits(drawn, fits) == []
+    assert notes.misfits(drawn, drifted) == [1]
+    assert notes.misfits(drawn, [fits[0], {**fits[1], "id": "0"}]) == [1]  # another item's key
+    for name, rows in (("draw", drawn), ("labels", drifted)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert notes.main([str(tmp_path / "draw.jsonl"), str(tmp_path / "labels.jsonl")]) == 1
+    assert notes.main([str(tmp_path / "draw.jsonl"), str(tmp_path / "missing.jsonl")]) == 2

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from reasoneval.cli import main
-from reasoneval.layers.failures import failure_mix
-from reasoneval.layers.gold_path import parse_gold_path
+from reasoneval.layers.failures import HAND_CHECKED, failure_mix
+from reasoneval.layers.gold_path import FAILURE_TYPES, parse_gold_path
 from reasoneval.layers.gold_path_follow import follow_gold_path
 from reasoneval.layers.gold_path_text import last_number_start, number_strings, read_expression
 from reasoneval.layers.gold_path_value import value_of
@@ -154,6 +154,16 @@ def test_failure_clusters_in_the_report_json_and_html() -> None:
     # The example response is untrusted text: escaped, never live markup.
     assert "<script>" not in result.html and "&lt;script&gt;x&lt;/script&gt;" in result.html
     assert "Where wrong answers left the gold path" in result.html
+    assert "<td>wrong_operation</td><td>1</td><td>0.333</td><td>8 / 12 (67%)</td>" in result.html
+
+
+def test_the_hand_checked_precision_a_report_shows_is_the_documented_one() -> None:
+    """The report's per-type precision is the held-out-2 column of docs/layers.md's table."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "layers.md").read_text(encoding="utf-8")
+    table = doc[doc.index("| type | held-out-2"):]
+    for failure_type, (hits, n) in HAND_CHECKED.items():
+        assert f"| `{failure_type}` | {hits} / {n} ({hits / n:.0%}) |" in table, failure_type
+    assert set(HAND_CHECKED) == set(FAILURE_TYPES) - {"truncated"}  # none of the sets was cut off
 
 
 def test_without_annotated_gold_the_check_is_not_applicable() -> None:
