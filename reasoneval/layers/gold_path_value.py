@@ -78,8 +78,28 @@ def _postfix(tokens: list[Token], i: int, level: int, out: list[Token]) -> int:
     return i + 1
 
 
+def _literal(text: str) -> Rational:
+    """A float's plain repr ("12.5") as a bounded rational."""
+    whole, _, fraction = text.partition(".")
+    return _bounded(int(whole + fraction), 10 ** len(fraction))
+
+
+_OPERATORS = ("+", "-", "*", "/")
+
+
 def value_of(expression: Expression) -> float:
     """``float(evaluate(expression.python))``; raises what that raises."""
+    layout = expression.layout
+    if len(layout) == 3 and layout[1] in _OPERATORS:
+        # "a op b", 4 in 5 of the left sides read: what the general reading below does with it
+        # (its text is at most 51 characters, and its postfix order is a, b, op), unrolled.
+        a, op, b = layout
+        if isinstance(a, float) and isinstance(b, float):
+            plain_a, plain_b = repr(a), repr(b)
+            if _PLAIN.fullmatch(plain_a) and _PLAIN.fullmatch(plain_b):
+                n, d = _apply(str(op), _literal(plain_a), _literal(plain_b))
+                return n / d
+            return float(evaluate(f"{plain_a} {op} {plain_b}", _LIMITS))
     python = expression.python
     if len(python) > _LIMITS.max_chars:
         return float(evaluate(python, _LIMITS))
@@ -94,8 +114,7 @@ def value_of(expression: Expression) -> float:
     stack: list[Rational] = []
     for token in postfix:
         if isinstance(token, float):
-            whole, _, fraction = repr(token).partition(".")
-            stack.append(_bounded(int(whole + fraction), 10 ** len(fraction)))
+            stack.append(_literal(repr(token)))
         else:
             right = stack.pop()
             stack.append(_apply(token, stack.pop(), right))

@@ -13,7 +13,14 @@ from reasoneval.cli import main
 from reasoneval.layers.failures import HAND_CHECKED, failure_mix
 from reasoneval.layers.gold_path import FAILURE_TYPES, parse_gold_path
 from reasoneval.layers.gold_path_follow import follow_gold_path
-from reasoneval.layers.gold_path_text import last_number_start, number_strings, read_expression
+from reasoneval.layers.gold_path_text import (
+    canonical_text,
+    keys_of,
+    last_number_start,
+    number_strings,
+    read_expression,
+    read_numbers,
+)
 from reasoneval.layers.gold_path_value import value_of
 from reasoneval.layers.trace_checks import trace_sample
 from reasoneval.layers.traces import traces_for_rows
@@ -123,6 +130,27 @@ def test_the_last_mention_of_a_number_is_found_from_the_end() -> None:
     for i, number in enumerate(found):
         if number not in found[i + 1 :]:
             assert last_number_start(text, number) == starts[i], number
+
+
+def test_numbers_read_by_string_methods_are_the_ones_the_regex_reads() -> None:
+    # ASCII text goes through bytes.translate and split unless a run is not a whole number
+    # ("1,0000", "..5", 16 digits), which the regex reads; the results are the same.
+    text = ("It is 7. Then 1,000.50, 1,0000 and 5,6; 3.5. and .5, ..5 or 1.123456789 and "
+            "1234567890123456 x 2")
+    expected = ["7", "1,000.50", "1", "5", "3.5", ".5", "1.12345678", "123456789012345", "2"]
+    assert number_strings(text) == expected
+    assert number_strings(text.replace("1,0000", "10000")) == [*expected[:2], "10000", *expected[3:]]
+    assert read_numbers(text) == (expected, keys_of(expected))
+    assert read_numbers("3 and 15 then 007.") == (["3", "15", "007"], [3.0, 15.0, 7.0])
+    assert number_strings(text + " \u0663") == [*expected, "\u0663"]  # a Unicode digit: the regex
+
+
+def test_latex_forms_are_rewritten_in_order() -> None:
+    # "\\," writes nothing: the "\\" before it and the "(" after it make a form rewritten later.
+    assert canonical_text(r"\\,(3 \times 4\\)") == " 3  *  4\\ "
+    assert canonical_text(r"\text{,}5") == r"\text,5"  # "{,}" goes before "\text{"
+    assert canonical_text(r"1\,000 \times 2") == "1000  *  2"
+    assert canonical_text(r"\(2 \times 3\) = \frac{12}{2}") == " 2  *  3  = (12)/(2)"
 
 
 def _rows() -> tuple[list[dict[str, object]], list[Problem]]:
