@@ -36,7 +36,7 @@ CLIS: list[tuple[list[str], str]] = [
     *[([PY, f"benchmarks/{name}.py"], f"benchmarks/{name}.py")
       for name in ("agreement_real", "bench_answers", "bench_compare_seeds", "bench_dedup",
                    "bench_dedup_ray", "bench_eval_peers", "bench_generate", "bench_sft", "figures",
-                   "trace_validation")],
+                   "label_notes", "trace_validation")],
 ]  # fmt: skip
 PARSER_CLASSES = {"ArgumentParser", "OneLineParser", "TrlParser"}
 
