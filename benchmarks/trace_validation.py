@@ -36,6 +36,7 @@ from reasoneval.layers.traces import traces_for_rows
 from reasoneval.records import Problem
 from reasoneval.stats import wilson_interval
 from reasonkit.answers import parse_gold, score_response
+from reasonkit.artifacts import atomic_write_text
 
 TARGETS = "explained >= 50% per set at >= 90% precision; false alarms <= 2%; lift >= 2x"
 
@@ -163,13 +164,13 @@ def draw(scored: Mapping[str, Sequence[Mapping[str, Any]]], sets: Mapping[str, S
     rng.shuffle(picked)
     verdict = {(name, r["id"]): r["trace"]["failure"] for name, rows in scored.items() for r in rows}
     key = args.draw.with_name(args.draw.stem + ".key.jsonl")  # the verdicts: not for the labeller
-    with args.draw.open("w", encoding="utf-8") as fh, key.open("w", encoding="utf-8") as kh:
-        for name, item in picked:
-            r = text[(name, item)]
-            fh.write(json.dumps({"set": name, "id": item, "question": r.question,
-                                 "gold": r.solution, "response": r.response}) + "\n")
-            kh.write(json.dumps({"set": name, "id": item, "drawn": drawn[(name, item)],
-                                 "predicted": verdict[(name, item)]}) + "\n")
+    atomic_write_text(args.draw, "".join(
+        json.dumps({"set": name, "id": item, "question": text[(name, item)].question,
+                    "gold": text[(name, item)].solution, "response": text[(name, item)].response}) + "\n"
+        for name, item in picked))
+    atomic_write_text(key, "".join(
+        json.dumps({"set": name, "id": item, "drawn": drawn[(name, item)],
+                    "predicted": verdict[(name, item)]}) + "\n" for name, item in picked))
     print(f"wrote {len(picked)} responses to label to {args.draw}, how each was drawn to {key}")
 
 
@@ -258,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:28s} typed {typed_n / max(rep['wrong'], 1):6.1%}, estimated right "
                   f"{right / max(rep['wrong'], 1):6.1%} of wrong answers, precision {right / max(typed_n, 1):.0%}")
     if args.json:
-        args.json.write_text(json.dumps({"sets": reports, "precision": tables}, indent=2))
+        atomic_write_text(args.json, json.dumps({"sets": reports, "precision": tables}, indent=2))
     if args.speed:
         speed(sets)
     return 0

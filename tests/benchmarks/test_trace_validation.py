@@ -17,17 +17,21 @@ KINDS = {"truncated", "answer_line", "extra_step", "missing_step", "arithmetic",
          "wrong_quantity", "foreign_quantity", "other", "unknown"}
 
 
-@pytest.fixture(scope="module")
-def tv() -> ModuleType:
-    sys.path.insert(0, str(ROOT / "benchmarks"))  # it imports its sibling response_sets
+def _load(name: str) -> ModuleType:
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # trace_validation imports its sibling response_sets
     try:
-        spec = importlib.util.spec_from_file_location("trace_validation", ROOT / "benchmarks" / "trace_validation.py")
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
+
+
+@pytest.fixture(scope="module")
+def tv() -> ModuleType:
+    return _load("trace_validation")
 
 
 def _rows(labels: list[str]) -> list[dict[str, str]]:
@@ -61,10 +65,7 @@ def test_the_label_file_is_well_formed() -> None:
 
 
 def test_a_note_written_for_another_item_is_caught(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("label_notes", ROOT / "benchmarks" / "label_notes.py")
-    assert spec is not None and spec.loader is not None
-    notes = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(notes)
+    notes = _load("label_notes")
     drawn = [{"set": "s", "id": str(i), "question": f"Ann has {n} pens and buys 7 more.",
               "gold": f"{n} + 7 = <<{n}+7={n + 7}>>{n + 7}\n#### {n + 7}", "response": f"{n} * 7 = {n * 7}"}
              for i, n in enumerate((12, 45))]
